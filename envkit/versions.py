@@ -1,0 +1,63 @@
+"""Version helpers shared by the matrix, resolve and validate (packaging under the hood)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+
+@lru_cache(maxsize=4096)
+def V(text: str) -> Version:
+    """Parse a version string ("12.4", "535.104.05", "8.6"); raises ValueError on junk."""
+    try:
+        return Version(str(text).strip())
+    except InvalidVersion:
+        raise ValueError(f"not a version: {text!r}") from None
+
+
+def is_version(text: str) -> bool:
+    try:
+        V(text)
+    except ValueError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=4096)
+def spec(text: str) -> SpecifierSet:
+    """A version range: a PEP 440 specifier set (">=12.0,<12.7") or a plain version ("11.8" means ==11.8.*)."""
+    t = str(text).strip()
+    if t and (t[0].isdigit()):
+        V(t)  # validate
+        return SpecifierSet(f"=={t}.*" if t.count(".") < 2 else f"=={t}")
+    try:
+        return SpecifierSet(t)
+    except InvalidSpecifier:
+        raise ValueError(f"not a version or version range: {text!r}") from None
+
+
+def in_any(specs: tuple[str, ...] | list[str], version: str) -> bool:
+    """True when ``version`` lies in at least one of ``specs``."""
+    v = V(version)
+    return any(spec(s).contains(v, prereleases=True) for s in specs)
+
+
+def major(version: str) -> int:
+    return V(version).release[0]
+
+
+def major_minor(version: str) -> str:
+    rel = V(version).release
+    return f"{rel[0]}.{rel[1] if len(rel) > 1 else 0}"
+
+
+def cmp_ge(a: str, b: str) -> bool:
+    return V(a) >= V(b)
+
+
+def sm(cc: str) -> str:
+    """Compute capability "9.0" -> "sm90"."""
+    rel = V(cc).release
+    return f"sm{rel[0]}{rel[1] if len(rel) > 1 else 0}"
