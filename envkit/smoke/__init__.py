@@ -1,0 +1,21 @@
+"""The smoke test: prove an environment works, from inside it, layer by layer.
+
+``smoke_prefix(prefix, ...)`` runs ``payload.py`` with the environment's own Python and returns a
+``SmokeReport``; ``load_saved_report(prefix)`` reads the last one saved with the environment.
+"""
+
+from __future__ import annotations
+
+from .report import SCHEMA, SmokeReport, layer_needed, load_saved_report
+from .runner import activation_env, find_python, read_pins, smoke_prefix
+
+__all__ = [
+    "SCHEMA",
+    "SmokeReport",
+    "activation_env",
+    "find_python",
+    "layer_needed",
+    "load_saved_report",
+    "read_pins",
+    "smoke_prefix",
+]
