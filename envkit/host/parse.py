@@ -1,0 +1,491 @@
+"""Read a saved nvidia-smi capture (or an ``envkit doctor --json`` record) into HostInfo.
+
+The format is detected from the content, never from the file name:
+
+=============  ==========================================================
+``table``      plain ``nvidia-smi``
+``q``          ``nvidia-smi -q`` / ``-a``
+``xml``        ``nvidia-smi -q -x``
+``csv``        ``nvidia-smi --query-gpu=... --format=csv`` (with header)
+``L``          ``nvidia-smi -L`` (names and UUIDs only: partial)
+``version``    ``nvidia-smi --version`` (driver and CUDA only: partial)
+``envkit-json`` ``envkit doctor --json``
+=============  ==========================================================
+
+nvidia-smi's own error text saved in a file (no driver, NVML version mismatch) gives a
+HostInfo with that status, not an exception. Anything else raises InputError naming the
+file and listing the accepted formats.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+from ..errors import InputError
+from . import model
+from .model import CcLookup, Gpu, HostInfo, normalize_cc
+
+ACCEPTED = (
+    "accepted formats: the plain `nvidia-smi` table, `nvidia-smi -q`, `nvidia-smi -q -x` (XML), "
+    "`nvidia-smi --query-gpu=... --format=csv` (with its header line), `nvidia-smi -L`, "
+    "`nvidia-smi --version`, or an `envkit doctor --json` record"
+)
+
+# nvidia-smi's error messages, as printed instead of output
+_ERRORS: tuple[tuple[str, str], ...] = (
+    ("Driver/library version mismatch", model.MISMATCH),
+    ("couldn't communicate with the NVIDIA driver", model.NO_DRIVER),
+    ("couldn't find libnvidia-ml.so", model.NO_DRIVER),
+    ("Failed to initialize NVML", model.FAILED),
+    ("No devices were found", model.FAILED),
+    ("Unable to determine the device handle", model.FAILED),
+)
+
+_NA = {"", "n/a", "[n/a]", "not supported", "[not supported]", "unknown error", "[unknown error]",
+       "not available", "[not found]", "not found", "insufficient permissions", "[insufficient permissions]"}
+
+
+def _value(text: str | None) -> str | None:
+    """A reported value, or None for N/A-like values. Drops a '[Deprecated; ...]' suffix."""
+    if text is None:
+        return None
+    v = text.strip()
+    v = re.sub(r"\s*\[Deprecated[^\]]*\]\s*$", "", v)
+    if v.lower() in _NA or v.lower().startswith("deprecated"):
+        return None
+    return v
+
+
+def _mib(text: str | None) -> int | None:
+    v = _value(text)
+    if v is None:
+        return None
+    m = re.match(r"^(\d+)\s*(MiB|MB)?$", v)
+    if m:
+        return int(m.group(1))
+    m = re.match(r"^(\d+(?:\.\d+)?)\s*GiB$", v)
+    return int(float(m.group(1)) * 1024) if m else None
+
+
+def _mig(text: str | None) -> str | None:
+    if text is None:
+        return None
+    v = text.strip().strip("[]")
+    return v or None
+
+
+def status_from_error_text(text: str) -> tuple[str, str] | None:
+    """(status, message line) when ``text`` is one of nvidia-smi's error messages."""
+    for needle, status in _ERRORS:
+        if needle.lower() in text.lower():
+            line = next((ln.strip() for ln in text.splitlines() if needle.lower() in ln.lower()), needle)
+            return status, line
+    return None
+
+
+# ---- entry points ------------------------------------------------------------------------
+def read_capture(path: str | Path, cc_lookup: CcLookup | None = None) -> HostInfo:
+    """Read and parse a capture file (UTF-8, UTF-8 with BOM, or UTF-16 as PowerShell writes it)."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(p)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected an nvidia-smi capture or doctor --json file", file=str(p)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=str(p)) from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not text ({exc.reason}); {ACCEPTED}", file=str(p)) from None
+    return parse_capture(text, str(p), cc_lookup=cc_lookup)
+
+
+def detect_format(text: str) -> str | None:
+    """The format name of ``text`` (see the module doc), 'error' for nvidia-smi's error text, or None."""
+    s = text.lstrip("\ufeff").strip()
+    if not s:
+        return None
+    if s.startswith("{"):
+        return "envkit-json"
+    if s.startswith("<?xml") or s.startswith("<!DOCTYPE nvidia_smi_log") or s.startswith("<nvidia_smi_log"):
+        return "xml"
+    if "NVSMI LOG" in s or re.search(r"^(Driver|KMD) Version\s+:", s, re.M):
+        return "q"
+    if re.search(r"NVIDIA-SMI\s+\S+\s+(Driver|KMD) Version:", s):
+        return "table"
+    if re.search(r"^NVIDIA-SMI version\s*:", s, re.M | re.I):
+        return "version"
+    lines = [ln for ln in s.splitlines() if ln.strip()]
+    if lines and all(_L_GPU.match(ln) or _L_MIG.match(ln) for ln in lines) and _L_GPU.match(lines[0]):
+        return "L"
+    if status_from_error_text(s) and len(lines) <= 20:
+        return "error"
+    if "is not a valid field to query" in s and len(lines) <= 5:
+        return "invalid-field"
+    if _csv_header(lines[0]) is not None:
+        return "csv"
+    if _looks_like_headerless_csv(lines):
+        return "csv-noheader"
+    return None
+
+
+def parse_capture(text: str, file: str, cc_lookup: CcLookup | None = None) -> HostInfo:
+    """Parse ``text`` (read from ``file``, used in messages) into HostInfo."""
+    fmt = detect_format(text)
+    s = text.lstrip("\ufeff")
+    if fmt is None:
+        if not s.strip():
+            raise InputError("the file is empty", "save the output of `nvidia-smi -q -x` (or plain `nvidia-smi`) in it",
+                             file=file)
+        raise InputError(f"not a recognised nvidia-smi capture; {ACCEPTED}", file=file)
+    if fmt == "csv-noheader":
+        raise InputError(
+            "CSV without a header line (--format=csv,noheader): the fields cannot be known",
+            "capture again with --format=csv (keep the header), e.g. `nvidia-smi "
+            "--query-gpu=index,name,driver_version,compute_cap,memory.total,uuid --format=csv`",
+            file=file,
+        )
+    if fmt == "invalid-field":
+        line = next(ln.strip() for ln in s.splitlines() if "is not a valid field" in ln)
+        raise InputError(
+            f"the capture holds nvidia-smi's rejection of a --query-gpu field, not GPU facts: {line}",
+            "drop that field (470-series drivers have no compute_cap) and capture again with --format=csv",
+            file=file,
+        )
+    if fmt == "error":
+        found = status_from_error_text(s)
+        assert found is not None
+        status, line = found
+        return HostInfo(status=status, source=file, format="error", driver_version=None, cuda_version=None,
+                        messages=[f"the capture holds nvidia-smi's error message: {line}"])
+    if fmt == "envkit-json":
+        try:
+            data = json.loads(s)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON: {exc.msg}", file=file, line=exc.lineno) from None
+        info = HostInfo.from_json(data, file)
+    else:
+        parser = {"xml": _parse_xml, "q": _parse_q, "table": _parse_table, "version": _parse_version,
+                  "L": _parse_l, "csv": _parse_csv}[fmt]
+        info = parser(s, file)
+        info.status = model.CAPTURE
+        info.source = file
+        info.format = fmt
+        if info.attached_gpus is not None and info.attached_gpus > len(info.gpus):
+            info.messages.append(
+                f"the capture states {info.attached_gpus} attached GPUs but holds records for {len(info.gpus)} "
+                "(trimmed capture?)"
+            )
+    info.fill_compute_capability(cc_lookup)
+    return info
+
+
+def _new(file: str, fmt: str) -> HostInfo:
+    return HostInfo(status=model.CAPTURE, source=file, format=fmt, driver_version=None, cuda_version=None)
+
+
+# ---- XML (nvidia-smi -q -x) --------------------------------------------------------------
+def _parse_xml(text: str, file: str) -> HostInfo:
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else None
+        raise InputError(f"truncated or invalid nvidia-smi XML ({exc})", "save the whole output of `nvidia-smi -q -x`",
+                         file=file, line=line) from None
+    if root.tag != "nvidia_smi_log":
+        raise InputError(f"XML root is <{root.tag}>, expected <nvidia_smi_log> (nvidia-smi -q -x); {ACCEPTED}",
+                         file=file)
+    info = _new(file, "xml")
+    info.driver_version = _value(root.findtext("kmd_version")) or _value(root.findtext("driver_version"))
+    info.cuda_version = _value(root.findtext("cuda_umd_version")) or _value(root.findtext("cuda_version"))
+    attached = _value(root.findtext("attached_gpus"))
+    info.attached_gpus = int(attached) if attached and attached.isdigit() else None
+    for i, g in enumerate(root.findall("gpu")):
+        name = _value(g.findtext("product_name")) or ""
+        cc = normalize_cc(_value(g.findtext("compute_cap")))
+        info.gpus.append(
+            Gpu(
+                index=i,
+                name=name,
+                compute_capability=cc,
+                compute_capability_source="nvidia-smi" if cc else None,
+                memory_total_mib=_mib(g.findtext("fb_memory_usage/total")),
+                uuid=_value(g.findtext("uuid")),
+                mig_mode=_mig(g.findtext("mig_mode/current_mig")),
+                architecture=_value(g.findtext("product_architecture")),
+                pci_bus_id=_value(g.findtext("pci/pci_bus_id")) or g.get("id"),
+            )
+        )
+    if info.driver_version is None:
+        raise InputError("nvidia-smi XML without <driver_version> (truncated?)", file=file)
+    return info
+
+
+# ---- nvidia-smi -q text ------------------------------------------------------------------
+_Q_LINE = re.compile(r"^(\s*)(\S.*?)\s+: ?(.*)$")
+_Q_GPU = re.compile(r"^GPU ([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-9A-Fa-f])\s*$")
+
+
+def _parse_q(text: str, file: str) -> HostInfo:
+    info = _new(file, "q")
+    top: dict[str, str] = {}
+    sections: list[tuple[str, dict[tuple[str, ...], str]]] = []
+    current: dict[tuple[str, ...], str] | None = None
+    stack: list[tuple[int, str]] = []
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if not line.strip() or line.strip().startswith("====="):
+            continue
+        indent = len(line) - len(line.lstrip())
+        m_gpu = _Q_GPU.match(line)
+        if m_gpu and indent == 0:
+            current = {}
+            sections.append((m_gpu.group(1), current))
+            stack = []
+            continue
+        m = _Q_LINE.match(line)
+        if indent == 0 and m:
+            top.setdefault(m.group(2), m.group(3))
+            continue
+        if current is None:
+            continue
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        if m:
+            path = tuple(k for _, k in stack) + (m.group(2),)
+            current.setdefault(path, m.group(3))
+        else:
+            stack.append((indent, line.strip()))
+    info.driver_version = _value(top.get("KMD Version")) or _value(top.get("Driver Version"))
+    info.cuda_version = _value(top.get("CUDA UMD Version")) or _value(top.get("CUDA Version"))
+    attached = _value(top.get("Attached GPUs"))
+    info.attached_gpus = int(attached) if attached and attached.isdigit() else None
+    for i, (bus_id, f) in enumerate(sections):
+        cc = normalize_cc(_value(f.get(("Compute Capability",)) or f.get(("CUDA Compute Capability",))))
+        info.gpus.append(
+            Gpu(
+                index=i,
+                name=_value(f.get(("Product Name",))) or "",
+                compute_capability=cc,
+                compute_capability_source="nvidia-smi" if cc else None,
+                memory_total_mib=_mib(f.get(("FB Memory Usage", "Total"))),
+                uuid=_value(f.get(("GPU UUID",)) or f.get(("UUID",))),
+                mig_mode=_mig(f.get(("MIG Mode", "Current"))),
+                architecture=_value(f.get(("Product Architecture",))),
+                pci_bus_id=_value(f.get(("PCI", "Bus Id"))) or bus_id,
+            )
+        )
+    if info.driver_version is None:
+        raise InputError("nvidia-smi -q output without a Driver Version line (truncated?)", file=file)
+    return info
+
+
+# ---- plain table -------------------------------------------------------------------------
+_TABLE_HEAD = re.compile(
+    r"NVIDIA-SMI\s+(\S+)\s+(?:Driver|KMD) Version:\s*(\S+)(?:\s+CUDA(?: UMD)? Version:\s*(\S+))?"
+)
+_TABLE_INDEX = re.compile(r"^\s*(\d+)\s+(.*?)\s+(\S+)\s*$")
+_TABLE_MEM = re.compile(r"(\d+)MiB\s*/\s*(\d+)MiB")
+
+
+def _parse_table(text: str, file: str) -> HostInfo:
+    info = _new(file, "table")
+    lines = text.splitlines()
+    head_at = next(i for i, ln in enumerate(lines) if _TABLE_HEAD.search(ln))
+    m = _TABLE_HEAD.search(lines[head_at])
+    assert m is not None
+    smi_version, info.driver_version, cuda = m.group(1), _value(m.group(2)), m.group(3)
+    info.cuda_version = _value(cuda)
+    if smi_version != info.driver_version:
+        info.messages.append(f"nvidia-smi {smi_version} reports driver {info.driver_version} (container or WSL?)")
+    if cuda is None:
+        info.messages.append("this driver's nvidia-smi prints no CUDA version (drivers before 410)")
+    has_mig_col = any("MIG M." in ln for ln in lines[head_at:head_at + 8])
+    start = next((i for i in range(head_at, len(lines)) if lines[i].lstrip().startswith("|=")), None)
+    if start is None:
+        raise InputError("nvidia-smi table without its GPU section (truncated?)", file=file)
+    gpu: Gpu | None = None
+    row = 0
+    for ln in lines[start + 1:]:
+        s = ln.strip()
+        if not s or s[0] not in "|+":
+            break
+        if s.startswith("+") or s.startswith("|-"):
+            gpu, row = None, 0
+            continue
+        cells = s.strip("|").split("|")
+        if len(cells) < 3:
+            break  # not the GPU grid any more
+        if gpu is None:
+            mi = _TABLE_INDEX.match(cells[0])
+            if not mi:
+                continue
+            bus = cells[1].split()
+            gpu = Gpu(index=int(mi.group(1)), name=mi.group(2).strip(),
+                      pci_bus_id=_value(bus[0]) if bus else None)
+            info.gpus.append(gpu)
+            row = 1
+            continue
+        row += 1
+        if row == 2:
+            mm = _TABLE_MEM.search(cells[1])
+            gpu.memory_total_mib = int(mm.group(2)) if mm else None
+        elif row == 3 and has_mig_col:
+            gpu.mig_mode = _mig(cells[2])
+    if not info.gpus:
+        info.messages.append("the table lists no GPU")
+    return info
+
+
+# ---- nvidia-smi --version ----------------------------------------------------------------
+def _parse_version(text: str, file: str) -> HostInfo:
+    info = _new(file, "version")
+    info.partial = True
+    fields: dict[str, str] = {}
+    for ln in text.splitlines():
+        key, sep, value = ln.partition(":")
+        if sep:
+            fields[key.strip().lower()] = value.strip()
+    info.driver_version = _value(fields.get("kmd version")) or _value(fields.get("driver version"))
+    info.cuda_version = _value(fields.get("cuda umd version")) or _value(fields.get("cuda version"))
+    info.messages.append("`nvidia-smi --version` holds only the driver and CUDA versions: no GPU facts")
+    return info
+
+
+# ---- nvidia-smi -L -----------------------------------------------------------------------
+_L_GPU = re.compile(r"^GPU (\d+): (.+?)(?: \(UUID: ([^)]*)\))?\s*$")
+_L_MIG = re.compile(r"^\s+MIG .*Device\s+\d+:.*$")
+
+
+def _parse_l(text: str, file: str) -> HostInfo:
+    info = _new(file, "L")
+    info.partial = True
+    mig_parents: set[int] = set()
+    for ln in text.splitlines():
+        m = _L_GPU.match(ln)
+        if m:
+            info.gpus.append(Gpu(index=int(m.group(1)), name=m.group(2).strip(), uuid=_value(m.group(3))))
+        elif _L_MIG.match(ln) and info.gpus:
+            mig_parents.add(info.gpus[-1].index)
+    for g in info.gpus:
+        if g.index in mig_parents:
+            g.mig_mode = "Enabled"
+    info.messages.append("`nvidia-smi -L` holds only GPU names and UUIDs: no driver or CUDA version")
+    return info
+
+
+# ---- --query-gpu CSV ---------------------------------------------------------------------
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(\s*\[[^\]]*\])?$")
+_ALIASES = {
+    "index": "index",
+    "name": "name", "gpu_name": "name",
+    "uuid": "uuid", "gpu_uuid": "uuid",
+    "pci.bus_id": "pci", "gpu_bus_id": "pci",
+    "driver_version": "driver", "kmd_version": "kmd",
+    "compute_cap": "cc",
+    "memory.total": "memory",
+    "mig.mode.current": "mig",
+    "count": "count",
+}
+
+
+def _split_csv(line: str) -> list[str]:
+    return [c.strip() for c in next(csv.reader([line], skipinitialspace=True), [])]
+
+
+def _csv_header(line: str) -> list[str] | None:
+    """Canonical field names of a --format=csv header line, or None if it is not one."""
+    cells = _split_csv(line)
+    if not cells or not all(_FIELD.match(c) for c in cells):
+        return None
+    names = [re.sub(r"\s*\[[^\]]*\]$", "", c).strip().lower() for c in cells]
+    if not any(n in _ALIASES for n in names):
+        return None
+    return names
+
+
+def _looks_like_headerless_csv(lines: list[str]) -> bool:
+    widths = {len(_split_csv(ln)) for ln in lines}
+    return len(widths) == 1 and widths.pop() >= 2
+
+
+def _parse_csv(text: str, file: str) -> HostInfo:
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    header = _csv_header(lines[0])
+    assert header is not None
+    info = _new(file, "csv")
+    info.partial = True
+    col = {}
+    for i, n in enumerate(header):
+        if n in _ALIASES:
+            col.setdefault(_ALIASES[n], i)
+    drivers: set[str] = set()
+    for lineno, ln in enumerate(lines[1:], start=2):
+        cells = _split_csv(ln)
+        if "is not a valid field" in ln:
+            raise InputError(f"nvidia-smi rejected a field: {ln.strip()}", file=file, line=lineno)
+        if len(cells) != len(header):
+            raise InputError(f"{len(cells)} values for {len(header)} header fields (truncated or mixed output?)",
+                             file=file, line=lineno)
+
+        def get(key: str, cells: list[str] = cells) -> str | None:
+            return _value(cells[col[key]]) if key in col else None
+
+        index_text = get("index")
+        cc = normalize_cc(get("cc"))
+        info.gpus.append(
+            Gpu(
+                index=int(index_text) if index_text and index_text.isdigit() else len(info.gpus),
+                name=get("name") or "",
+                compute_capability=cc,
+                compute_capability_source="nvidia-smi" if cc else None,
+                memory_total_mib=_mib(get("memory")),
+                uuid=get("uuid"),
+                mig_mode=_mig(cells[col["mig"]]) if "mig" in col else None,
+                pci_bus_id=get("pci"),
+            )
+        )
+        driver = get("kmd") or get("driver")
+        if driver:
+            drivers.add(driver)
+        count = get("count")
+        if count and count.isdigit():
+            info.attached_gpus = int(count)
+    if len(drivers) > 1:
+        info.messages.append(f"different driver versions in one capture: {', '.join(sorted(drivers))}")
+    info.driver_version = sorted(drivers)[0] if drivers else None
+    info.messages.append("a --query-gpu CSV carries no CUDA version field: cuda_version unknown")
+    if not info.gpus:
+        info.messages.append("the CSV has a header but no GPU rows")
+    return info
+
+
+def parse_compute_caps(text: str) -> dict[int, str]:
+    """{index: 'X.Y'} from `nvidia-smi --query-gpu=index,compute_cap --format=csv` output ({} if unusable)."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines or "is not a valid field" in text:
+        return {}
+    header = _csv_header(lines[0])
+    if header is None or "index" not in header or "compute_cap" not in header:
+        return {}
+    ii, ci = header.index("index"), header.index("compute_cap")
+    out: dict[int, str] = {}
+    for ln in lines[1:]:
+        cells = _split_csv(ln)
+        if len(cells) != len(header) or not cells[ii].isdigit():
+            continue
+        cc = normalize_cc(_value(cells[ci]))
+        if cc:
+            out[int(cells[ii])] = cc
+    return out
+
