@@ -123,28 +123,33 @@ class HostInfo:
         return max(ccs, key=cc_key) if ccs else None
 
     def fill_compute_capability(self, cc_lookup: CcLookup | None) -> None:
-        """Fill a missing compute capability from the GPU name (the matrix's gpus table)."""
+        """Fill a missing compute capability from the GPU name (the matrix's gpus table).
+
+        Each inference is noted in ``messages`` (once per GPU name).
+        """
         if cc_lookup is None:
             return
+        by_name: dict[str, list[Gpu]] = {}
         for gpu in self.gpus:
-            if gpu.compute_capability or not gpu.name:
-                continue
+            if not gpu.compute_capability and gpu.name:
+                by_name.setdefault(gpu.name, []).append(gpu)
+        for name, gpus in by_name.items():
+            which = "GPU " + ", ".join(str(g.index) for g in gpus)
             try:
-                found = normalize_cc(cc_lookup(gpu.name))
+                found = normalize_cc(cc_lookup(name))
             except Exception as exc:  # the lookup belongs to another module; never let it crash doctor
-                self.messages.append(f"GPU {gpu.index}: compute capability lookup failed: {exc}")
+                self.messages.append(f"{which} ({name}): compute capability lookup failed: {exc}")
                 continue
             if found:
-                gpu.compute_capability = found
-                gpu.compute_capability_source = "name"
+                for gpu in gpus:
+                    gpu.compute_capability = found
+                    gpu.compute_capability_source = "name"
                 self.messages.append(
-                    f"GPU {gpu.index} ({gpu.name}): compute capability {found} inferred from the name "
+                    f"{which} ({name}): compute capability {found} inferred from the name "
                     "(nvidia-smi did not report it)"
                 )
             else:
-                self.messages.append(
-                    f"GPU {gpu.index} ({gpu.name}): compute capability unknown (not reported, name not in the matrix)"
-                )
+                self.messages.append(f"{which} ({name}): compute capability unknown (not reported, name not matched)")
 
     def summary(self) -> str:
         """One line, e.g. '1x NVIDIA H200 (sm 9.0), driver 580.159.04, CUDA 13.0'."""

@@ -23,6 +23,7 @@ import csv
 import json
 import re
 from pathlib import Path
+
 from ..errors import InputError
 from . import model
 from .model import CcLookup, Gpu, HostInfo, normalize_cc
@@ -97,10 +98,7 @@ def read_capture(path: str | Path, cc_lookup: CcLookup | None = None) -> HostInf
         raise InputError("is a directory, expected an nvidia-smi capture or doctor --json file", file=str(p)) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", file=str(p)) from None
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    else:
-        encoding = "utf-8-sig"
+    encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -262,7 +260,7 @@ def _parse_q(text: str, file: str) -> HostInfo:
         while stack and stack[-1][0] >= indent:
             stack.pop()
         if m:
-            path = tuple(k for _, k in stack) + (m.group(2),)
+            path = (*tuple(k for _, k in stack), m.group(2))
             current.setdefault(path, m.group(3))
         else:
             stack.append((indent, line.strip()))
@@ -425,7 +423,7 @@ def _parse_csv(text: str, file: str) -> HostInfo:
     assert header is not None
     info = _new(file, "csv")
     info.partial = True
-    col = {}
+    col: dict[str, int] = {}
     for i, n in enumerate(header):
         if n in _ALIASES:
             col.setdefault(_ALIASES[n], i)

@@ -1,0 +1,187 @@
+"""``envkit doctor``: what this machine (or a saved capture, ``--host FILE``) offers.
+
+Returns a DoctorResult; never prints or exits. Exit code 0 when the facts were read
+(status ok, or a capture), 3 (ExitCode.ENVIRONMENT) when nvidia-smi is missing, fails,
+hangs, or finds no driver.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..context import Settings
+from ..errors import EnvkitError, ExitCode
+from ..host.model import GOOD_STATUSES, CcLookup, HostInfo
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+_STATUS_TEXT = {
+    "ok": "ok",
+    "capture": "read from a capture",
+    "no-driver": "no NVIDIA driver (nvidia-smi cannot talk to it)",
+    "nvidia-smi-missing": "nvidia-smi not found",
+    "nvidia-smi-failed": "nvidia-smi failed",
+    "nvidia-smi-timeout": "nvidia-smi hung (timed out)",
+    "driver-mismatch": "driver/library version mismatch (reboot or reload the kernel module)",
+}
+
+
+def matrix_cc_lookup(settings: Settings, messages: list[str]) -> CcLookup:
+    """GPU name -> compute capability from the matrix's gpus table, loaded on first use.
+
+    A missing or broken matrix never stops doctor: the lookup then answers None and a
+    message says why.
+    """
+    state: dict[str, Any] = {}
+
+    def lookup(name: str) -> str | None:
+        if "fn" not in state:
+            state["fn"] = None
+            try:
+                from ..matrix_load import load_matrix
+
+                state["fn"] = load_matrix(settings.matrix_path, check=False).compute_capability_for
+            except (ImportError, AttributeError) as exc:
+                messages.append(f"compute capability by GPU name unavailable (matrix code: {exc})")
+            except EnvkitError as exc:
+                messages.append(f"compute capability by GPU name unavailable: {exc.message}")
+        fn = state["fn"]
+        result = fn(name) if fn is not None else None
+        return result if isinstance(result, str) else None
+
+    return lookup
+
+
+@dataclass
+class DoctorResult:
+    host: HostInfo
+    config: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.host.to_json()
+        data["messages"] = data["messages"] + self.notes
+        if self.config is not None:
+            data["config"] = self.config
+        return data
+
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode.OK if self.host.status in GOOD_STATUSES else ExitCode.ENVIRONMENT)
+
+    def render(self, console: Console) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        h = self.host
+        ok = h.status in GOOD_STATUSES
+        colour = "green" if ok else "red"
+        console.print(f"[bold]host[/]      {escape(h.summary())}")
+        console.print(f"[bold]status[/]    [{colour}]{escape(h.status)}[/] ({escape(_STATUS_TEXT.get(h.status, ''))})")
+        source = h.source if h.format is None else f"{h.source} (format: {h.format})"
+        console.print(f"[bold]source[/]    {escape(source)}")
+        pairs: list[tuple[str, str | None]] = [
+            ("nvidia-smi", h.nvidia_smi),
+            ("driver", h.driver_version),
+            ("cuda", h.cuda_version and f"{h.cuda_version} (highest CUDA the driver supports)"),
+            ("override", h.conda_override_cuda and f"CONDA_OVERRIDE_CUDA={h.conda_override_cuda}"),
+            ("os", h.os),
+            ("glibc", h.glibc),
+            ("arch", h.arch),
+            ("memory", _mem(h.memory)),
+            ("disk", _disk(h.disk)),
+        ]
+        for key, value in pairs:
+            if value:
+                console.print(f"[bold]{key:<9}[/] {escape(value)}")
+        if h.tools is not None:
+            if h.tools:
+                for name, t in h.tools.items():
+                    text = f"{t.get('version') or '?'} ({t.get('path')})"
+                    if t.get("error"):
+                        text += f" [{t['error']}]"
+                    console.print(f"[bold]{name:<9}[/] {escape(text)}")
+            else:
+                console.print("[bold]conda[/]     none of conda, mamba, micromamba on PATH")
+        if h.gpus:
+            table = Table(title=None, show_lines=False)
+            for col in ("GPU", "name", "compute cap.", "memory", "MIG", "UUID"):
+                table.add_column(col)
+            for g in h.gpus:
+                cc = g.compute_capability or "?"
+                if g.compute_capability_source == "name":
+                    cc += " (from name)"
+                table.add_row(
+                    str(g.index),
+                    escape(g.name or "?"),
+                    cc,
+                    f"{g.memory_total_mib} MiB" if g.memory_total_mib is not None else "?",
+                    escape(g.mig_mode or "-"),
+                    escape(g.uuid or "-"),
+                )
+            console.print(table)
+        if self.config:
+            for key, value in self.config.items():
+                console.print(f"[bold]config[/]    {escape(str(key))}: {escape(str(value))}")
+        for msg in [*h.messages, *self.notes]:
+            console.print(f"[yellow]note:[/] {escape(msg)}")
+
+
+def _mem(m: dict[str, Any] | None) -> str | None:
+    if not m:
+        return None
+    return f"{m.get('total_mib', 0) / 1024:.1f} GiB total, {m.get('available_mib', 0) / 1024:.1f} GiB available"
+
+
+def _disk(d: dict[str, Any] | None) -> str | None:
+    if not d:
+        return None
+    return f"{d.get('free_mib', 0) / 1024:.1f} GiB free at {d.get('measured_at') or d.get('path')}"
+
+
+def _config(settings: Settings, notes: list[str]) -> dict[str, Any] | None:
+    """The mirror/channel configuration, when envkit.config exists (written by another part)."""
+    try:
+        from .. import config as config_module
+    except ImportError:
+        return None
+    load = getattr(config_module, "load_config", None)
+    if load is None:
+        return None
+    try:
+        cfg = load(settings)
+    except EnvkitError as exc:
+        notes.append(f"configuration: {exc.message}")
+        return None
+    if cfg is None:
+        return None
+    to_json = getattr(cfg, "to_json", None)
+    if callable(to_json):
+        data = to_json()
+        return data if isinstance(data, dict) else {"config": data}
+    if isinstance(cfg, dict):
+        return cfg
+    return {"config": str(cfg)}
+
+
+def run(args: argparse.Namespace, settings: Settings) -> DoctorResult:
+    notes: list[str] = []
+    lookup = matrix_cc_lookup(settings, notes)
+    host_file = getattr(args, "host", None)
+    if host_file:
+        from ..host.parse import read_capture
+
+        info = read_capture(host_file, cc_lookup=lookup)
+    else:
+        from ..host.probe import probe
+
+        timeout = getattr(args, "timeout", None)
+        if timeout is not None and timeout <= 0:
+            from ..errors import InputError
+
+            raise InputError(f"--timeout must be a positive number of seconds, got {timeout:g}")
+        info = probe(settings, timeout, cc_lookup=lookup)
+    return DoctorResult(info, config=_config(settings, notes), notes=notes)
