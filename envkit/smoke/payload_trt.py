@@ -1,0 +1,389 @@
+"""Smoke payload, part 3: the TensorRT layer and the engine cache.
+
+Runs inside the environment's Python (see payload.py). Uses only the API the found TensorRT has
+(8.5+): build_serialized_network, set_memory_pool_limit, named tensors with set_input_shape /
+set_tensor_address / execute_async_v3. Version branches (``trt_major``):
+  8.x   EXPLICIT_BATCH network flag, FP16 through BuilderFlag.FP16;
+  10.x  no flag needed, FP16 through BuilderFlag.FP16;
+  11+   no weak typing: FP16 comes from the FP16 variant of the model, built STRONGLY_TYPED.
+Device memory for the I/O comes from payload.CudaRuntime (libcudart through ctypes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import re
+import statistics
+import tempfile
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import tensorrt as trt
+
+FIX_RECREATE = "rebuild the environment: `envkit create NAME --force`"
+WORKSPACE = 1 << 30
+
+
+def _sibling(name: str) -> Any:
+    if __package__:
+        return importlib.import_module(f"{__package__}.{name}")
+    return importlib.import_module(name)
+
+
+# ---------------------------------------------------------------- pure helpers (tested without TensorRT)
+
+
+def _vt(text: str | None) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", str(text or "")))
+
+
+def pin_mismatch(found: str, pin: str | None) -> str | None:
+    """A diagnosis when the imported tensorrt differs from the pin in any component the pin names; else None."""
+    if not pin:
+        return None
+    f, p = _vt(found), _vt(pin)
+    if f[: len(p)] == p:
+        return None
+    return f"tensorrt {found} imported but pinned {pin}"
+
+
+def libnvinfer_mismatch(mapped: list[str], trt_version: str) -> str | None:
+    """A diagnosis when a mapped libnvinfer's version (from its real file name) differs from the bindings'."""
+    want = _vt(trt_version)
+    for path in mapped:
+        base = os.path.basename(os.path.realpath(path))
+        m = re.match(r"libnvinfer\.so\.([\d.]+)$", base)
+        if not m or not want:
+            continue
+        have = _vt(m.group(1))
+        n = min(len(have), 2)
+        if have[:n] != want[:n]:
+            return (f"libnvinfer from {path} is {m.group(1)} while the tensorrt bindings are {trt_version}: a stray "
+                    "libnvinfer (LD_LIBRARY_PATH or the system) shadows the environment's")
+    return None
+
+
+def engine_key(name: str, sha256: str, cc: str, trt_version: str, shapes: list[list[int]], precision: str) -> str:
+    """<model>-<sha12>-sm90-trt10.13.0.35-1x3x224x224-fp16.engine (one shape per input, joined by '_')."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:40] or "model"
+    shape = "_".join("x".join(str(d) for d in s) for s in shapes)
+    return f"{safe}-{sha256[:12]}-sm{cc.replace('.', '')}-trt{trt_version}-{shape}-{precision}.engine"
+
+
+def load_cached_engine(path: str, expect: dict[str, Any]) -> tuple[bytes | None, str]:
+    """(engine bytes, 'hit') for a valid cached engine; (None, 'miss') or (None, 'rebuilt (reason)') otherwise.
+
+    Valid: the engine file and its ``.json`` sidecar exist, the sidecar's trt_version / compute_capability /
+    model sha256 / precision equal ``expect``, and the engine's sha256 equals the sidecar's (a truncated or
+    corrupted file is never handed to TensorRT).
+    """
+    if not os.path.exists(path):
+        return None, "miss"
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        with open(path + ".json", encoding="utf-8") as fh:
+            meta = json.load(fh)
+    except (OSError, ValueError) as exc:
+        return None, f"rebuilt (unreadable cache entry: {type(exc).__name__})"
+    if not isinstance(meta, dict):
+        return None, "rebuilt (bad sidecar)"
+    for key, value in expect.items():
+        if meta.get(key) != value:
+            return None, f"rebuilt ({key} {meta.get(key)} != {value})"
+    if not data:
+        return None, "rebuilt (empty engine file)"
+    if hashlib.sha256(data).hexdigest() != meta.get("engine_sha256"):
+        return None, "rebuilt (corrupted: sha256 mismatch)"
+    return data, "hit"
+
+
+def store_engine(path: str, data: bytes, meta: dict[str, Any]) -> None:
+    """Write engine and sidecar atomically (temp file + replace)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    meta = {**meta, "engine_sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    for target, blob in ((path, data), (path + ".json", json.dumps(meta, indent=1).encode())):
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, target)
+
+
+# ---------------------------------------------------------------- TensorRT API by version
+
+
+def trt_major(trt_mod: Any) -> int:
+    v = _vt(getattr(trt_mod, "__version__", ""))
+    return v[0] if v else 0
+
+
+def network_flags(major: int, strongly_typed: bool) -> int:
+    import tensorrt as trt
+
+    flags = 0
+    if major < 10:  # 8.x: explicit batch must be asked for (removed in 11, the default since 10)
+        flags |= 1 << int(trt.NetworkDefinitionCreationFlag.EXPLICIT_BATCH)
+    if strongly_typed:
+        flags |= 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
+    return flags
+
+
+def make_logger() -> Any:
+    import tensorrt as trt
+
+    class Collect(trt.ILogger):
+        def __init__(self) -> None:
+            trt.ILogger.__init__(self)
+            self.messages: list[str] = []
+
+        def log(self, severity: Any, msg: str) -> None:
+            if severity <= trt.ILogger.Severity.WARNING:
+                self.messages.append(f"{severity.name}: {msg}")
+
+    return Collect()
+
+
+def parse_onnx(builder: trt.Builder, logger: trt.ILogger, model: bytes, flags: int
+               ) -> tuple[trt.INetworkDefinition, trt.OnnxParser, list[str]]:
+    import tensorrt as trt
+
+    network = builder.create_network(flags)
+    parser = trt.OnnxParser(network, logger)
+    errors: list[str] = []
+    if not parser.parse(model):
+        for i in range(parser.num_errors):
+            err = parser.get_error(i)
+            try:
+                node = err.node_name() or f"node #{err.node()}"
+            except AttributeError:  # 8.x parsers: index only
+                node = f"node #{err.node()}"
+            errors.append(f"{node}: {err.desc()}")
+    return network, parser, errors  # the parser must outlive the network's use
+
+
+def build_engine(model: bytes, profile_shapes: dict[str, list[list[int]]], precision: str,
+                 major: int, logger: Any) -> tuple[bytes | None, list[str]]:
+    """Serialized engine bytes, or None and the errors (parser errors name the nodes)."""
+    import tensorrt as trt
+
+    builder: trt.Builder = trt.Builder(logger)
+    strongly_typed = major >= 11
+    flags = network_flags(major, strongly_typed)
+    network, _parser, errors = parse_onnx(builder, logger, model, flags)
+    if errors:
+        return None, errors
+    config: trt.IBuilderConfig = builder.create_builder_config()
+    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, WORKSPACE)
+    if precision == "fp16" and major < 11:
+        config.set_flag(trt.BuilderFlag.FP16)  # weak typing: 8.x / 10.x only
+    if precision == "fp32" and major < 11 and hasattr(trt.BuilderFlag, "TF32"):
+        config.clear_flag(trt.BuilderFlag.TF32)  # compare FP32 with FP32, not TF32
+    profile = builder.create_optimization_profile()
+    for name, (lo, opt, hi) in profile_shapes.items():
+        profile.set_shape(name, trt.Dims(lo), trt.Dims(opt), trt.Dims(hi))
+    config.add_optimization_profile(profile)
+    serialized = builder.build_serialized_network(network, config)
+    if serialized is None:
+        return None, list(logger.messages[-10:]) or ["build_serialized_network returned None"]
+    return bytes(memoryview(serialized)), []
+
+
+def run_engine(engine: trt.ICudaEngine, cuda: Any, feeds: dict[str, Any], runs: int
+               ) -> tuple[dict[str, Any], float]:
+    """Outputs (numpy) and median latency in ms of ``runs`` executions with execute_async_v3."""
+    import numpy as np
+    import tensorrt as trt
+
+    context: trt.IExecutionContext = engine.create_execution_context()
+    names = [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)]
+    inputs = [n for n in names if engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
+    buffers: list[int] = []
+    host_in: dict[str, Any] = {}
+    try:
+        for n in inputs:
+            dtype = np.dtype(trt.nptype(engine.get_tensor_dtype(n)))
+            arr = np.ascontiguousarray(feeds[n].astype(dtype))
+            host_in[n] = arr
+            context.set_input_shape(n, tuple(arr.shape))
+            ptr = cuda.malloc(arr.nbytes)
+            buffers.append(ptr)
+            cuda.h2d(ptr, arr.ctypes.data, arr.nbytes)
+            context.set_tensor_address(n, ptr)
+        outs: dict[str, tuple[Any, int]] = {}
+        for n in names:
+            if n in inputs:
+                continue
+            dims = context.get_tensor_shape(n)
+            shape = tuple(dims[i] for i in range(len(dims)))
+            host = np.empty(shape, dtype=np.dtype(trt.nptype(engine.get_tensor_dtype(n))))
+            ptr = cuda.malloc(host.nbytes)
+            buffers.append(ptr)
+            context.set_tensor_address(n, ptr)
+            outs[n] = (host, ptr)
+        stream = cuda.stream()
+        try:
+            times = []
+            for _ in range(runs + 1):
+                t0 = time.perf_counter()
+                if not context.execute_async_v3(stream):
+                    raise RuntimeError("execute_async_v3 returned False")
+                cuda.sync(stream)
+                times.append(time.perf_counter() - t0)
+        finally:
+            cuda.destroy_stream(stream)
+        for host, ptr in outs.values():
+            cuda.d2h(host.ctypes.data, ptr, host.nbytes)
+        return {n: v[0] for n, v in outs.items()}, statistics.median(times[1:]) * 1000
+    finally:
+        for ptr in buffers:
+            cuda.free(ptr)
+
+
+# ---------------------------------------------------------------- the layer
+
+
+def import_tensorrt(layer: Any) -> Any:
+    """The real tensorrt module, or None with the layer failed and diagnosed."""
+    try:
+        trt_mod = importlib.import_module("tensorrt")
+    except ImportError as exc:
+        text = str(exc)
+        layer["importable"] = False
+        if "libnvinfer" in text or ".so" in text:
+            layer.fail("tensorrt bindings cannot load libnvinfer",
+                       f"`import tensorrt` failed: {text}: the bindings are installed but the TensorRT libraries "
+                       "are missing or incompatible", FIX_RECREATE)
+        else:
+            layer.fail("tensorrt not importable",
+                       f"`import tensorrt` failed: {text}: the environment has no TensorRT Python bindings",
+                       "install the stack's TensorRT: " + FIX_RECREATE)
+        return None
+    where = getattr(trt_mod, "__file__", None) or list(getattr(trt_mod, "__path__", []))
+    if not hasattr(trt_mod, "Builder") or not getattr(trt_mod, "__version__", None):
+        layer["importable"] = False
+        layer.fail("tensorrt not importable (only a stub/namespace package)",
+                   f"`import tensorrt` found {where}, which is not the TensorRT bindings (no __version__/Builder): "
+                   "type stubs (tensorrt-stubs) or a half-installed pip package without its libraries",
+                   "install the real TensorRT bindings: " + FIX_RECREATE)
+        return None
+    layer["importable"] = True
+    layer["module"] = str(where)
+    return trt_mod
+
+
+def check_tensorrt(layer: Any, cfg: dict[str, Any], state: dict[str, Any]) -> None:
+    payload = _sibling("payload")
+    trt_mod = import_tensorrt(layer)
+    if trt_mod is None:
+        return
+    version = str(trt_mod.__version__)
+    layer["versions"]["tensorrt"] = version
+    pin = cfg["pins"].get("tensorrt")
+    problem = pin_mismatch(version, pin)
+    if problem:
+        layer.fail(problem, f"{problem}: the bindings at {layer['module']} are not the stack's TensorRT",
+                   "remove other tensorrt installs (pip) from the environment, or " + FIX_RECREATE)
+        return
+    mapped = payload.loaded_libraries("libnvinfer.so")
+    layer["libnvinfer"] = mapped
+    stray = libnvinfer_mismatch(mapped, version)
+    if stray:
+        layer.fail("stray libnvinfer", stray, "remove that directory from LD_LIBRARY_PATH (or uninstall the other "
+                   "TensorRT), then run the smoke test again")
+        return
+    cuda, gpu, prepared = state.get("cuda"), state.get("gpu") or {}, state["model"]
+    if prepared.get("error"):
+        layer.fail(prepared["error"].split(" (")[0], prepared["error"], prepared.get("fix") or "check the model")
+        return
+    if cuda is None or not gpu.get("compute_capability"):
+        layer.skip(f"tensorrt {version} imports; engine build skipped: no usable CUDA device (see driver/cuda)")
+        return
+    major = trt_major(trt_mod)
+    cc = str(gpu["compute_capability"])
+    precisions = ["fp32"] + (["fp16"] if _vt(cc) >= (5, 3) else [])
+    logger = make_logger()
+    runtime = trt_mod.Runtime(logger)
+    model_mod = _sibling("payload_model")
+    layer["engines"] = {}
+    for precision in precisions:
+        info = _one_engine(runtime, logger, cuda, cfg, prepared, precision, major, cc, version, model_mod,
+                           state.get("ort_outputs") or {})
+        layer["engines"][precision] = info
+        if info.get("error"):
+            if prepared.get("builtin") or precision == "fp32":
+                layer.fail(f"{precision} engine: {info['error'][:200]}", info["error"],
+                           info.get("fix") or "see the TensorRT log in the report")
+            else:
+                layer.warn(f"{precision}: {info['error']}")
+        elif not info["compare"]["ok"]:
+            msg = (f"TensorRT {precision} output differs from {info['reference']} beyond atol "
+                   f"{info['compare']['atol']} rtol {info['compare']['rtol']} (max abs err "
+                   f"{info['compare'].get('max_abs_err')})")
+            if prepared.get("builtin") or precision == "fp32":
+                layer.fail(f"{precision} numerics differ", msg, "check the GPU (nvidia-smi -q) and the TensorRT build")
+            else:
+                layer.warn(msg)
+    if layer.status == "pass":
+        e = layer["engines"]
+        layer["reason"] = f"tensorrt {version}: " + "; ".join(
+            f"{p} engine {v['engine_cache']}, {v['latency_ms_median']:.3f} ms" for p, v in e.items()
+            if not v.get("error"))
+
+
+def _one_engine(runtime: trt.Runtime, logger: Any, cuda: Any, cfg: dict[str, Any],
+                prepared: dict[str, Any], precision: str, major: int, cc: str, version: str, model_mod: Any,
+                ort_out: dict[str, Any]) -> dict[str, Any]:
+    strongly_fp16 = precision == "fp16" and major >= 11 and prepared.get("bytes_fp16") is not None
+    model = prepared["bytes_fp16"] if strongly_fp16 else prepared["bytes"]
+    if precision == "fp16" and major >= 11 and not strongly_fp16:
+        return {"error": "TensorRT 11 has no FP16 flag and the user model is not FP16: skipped", "skipped": True}
+    shapes = [prepared["profile"][n][1] for n in prepared["inputs"]]
+    key = engine_key(prepared["name"], prepared["sha256"], cc, version, shapes, precision)
+    path = os.path.join(cfg.get("cache_dir") or tempfile.gettempdir(), key)
+    expect = {"trt_version": version, "compute_capability": cc, "model_sha256": prepared["sha256"],
+              "precision": precision}
+    data, cache = load_cached_engine(path, expect)
+    info: dict[str, Any] = {"engine_path": path, "strongly_typed": major >= 11}
+    engine = runtime.deserialize_cuda_engine(data) if data else None
+    if data and engine is None:
+        cache = "rebuilt (TensorRT refused to deserialize it)"
+    if engine is None:
+        t0 = time.perf_counter()
+        data, errors = build_engine(model, prepared["profile"], precision, major, logger)
+        info["build_seconds"] = round(time.perf_counter() - t0, 3)
+        if data is None:
+            info["error"] = ("TensorRT could not parse/build the model: " + "; ".join(errors[:20]))
+            info["fix"] = ("the nodes named are not supported by this TensorRT: replace the operators or provide "
+                           "a plugin") if any(":" in e for e in errors) else "see the TensorRT errors"
+            return info
+        engine = runtime.deserialize_cuda_engine(data)
+        if engine is None:
+            info["error"] = "TensorRT could not deserialize the engine it just built"
+            return info
+        store_engine(path, data, expect)
+        cache = "built" if cache == "miss" else cache
+    info["engine_cache"] = cache
+    info["engine_bytes"] = len(data or b"")
+    feeds = prepared["feeds"]
+    outputs, latency = run_engine(engine, cuda, feeds, model_mod.RUNS)
+    info["latency_ms_median"] = round(latency, 4)
+    info["runs"] = model_mod.RUNS
+    tol = model_mod.TOLERANCE[precision]
+    if prepared.get("builtin"):
+        ref, info["reference"] = model_mod.numpy_forward(feeds["input"]), "numpy reference"
+        got = outputs.get("logits")
+    else:
+        name = next(iter(ort_out), None)
+        if name is None:
+            info["compare"] = {"ok": True, "note": "no onnxruntime outputs to compare with"}
+            info["reference"] = "none"
+            return info
+        ref, got, info["reference"] = ort_out[name], outputs.get(name), "onnxruntime"
+    info["compare"] = model_mod.compare(got, ref, **tol)
+    info["output_checksum"] = model_mod.checksum(got)
+    return info
