@@ -1,0 +1,106 @@
+"""Shared fixtures.
+
+* ``rattler_cache`` (autouse): every test gets its own RATTLER_CACHE_DIR, ENVKIT_CACHE_DIR, XDG dirs,
+  HOME-independent CONDA_ENVS_PATH, so no test touches the user's caches, config or environments.
+* ``trt_channel`` (session): a real indexed conda channel mirroring the TensorRT stack (tests/channel_factory.py).
+* ``serve_channel``: a factory serving a directory over HTTP on 127.0.0.1 (port chosen by the OS);
+  304 responses carry Last-Modified (rattler needs it, see the py-rattler notes). Servers stop at teardown.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import http.server
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from channel_factory import build_channel, trt_stack
+
+
+@pytest.fixture(autouse=True)
+def rattler_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    base = tmp_path_factory.mktemp("iso")
+    cache = base / "rattler-cache"
+    monkeypatch.setenv("RATTLER_CACHE_DIR", str(cache))
+    monkeypatch.setenv("ENVKIT_CACHE_DIR", str(base / "envkit-cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(base / "xdg-cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(base / "xdg-data"))
+    envs = base / "envs"
+    envs.mkdir()
+    monkeypatch.setenv("CONDA_ENVS_PATH", str(envs))
+    monkeypatch.setenv("CONDARC", str(base / "condarc-none"))
+    for var in ("CONDA_OVERRIDE_CUDA", "ENVKIT_CONFIG", "ENVKIT_OFFLINE", "ENVKIT_PROJECT"):
+        monkeypatch.delenv(var, raising=False)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def trt_channel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_channel(tmp_path_factory.mktemp("trt-channel") / "channel", trt_stack())
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """SimpleHTTPRequestHandler whose 304 carries Last-Modified (rattler rejects a bare 304)."""
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        pass
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        super().send_response(code, message)
+        if code == 304:
+            path = self.translate_path(self.path)
+            try:
+                mtime = os.stat(path).st_mtime
+                self.send_header("Last-Modified", email.utils.formatdate(mtime, usegmt=True))
+            except OSError:
+                pass
+
+
+class ChannelServer:
+    def __init__(self, root: Path) -> None:
+        handler = functools.partial(_Handler, directory=str(root))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.running = True
+
+    def stop(self) -> None:
+        if self.running:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.running = False
+
+
+@pytest.fixture
+def channel_server() -> Iterator[Callable[[Path], ChannelServer]]:
+    servers: list[ChannelServer] = []
+
+    def start(root: Path) -> ChannelServer:
+        s = ChannelServer(root)
+        servers.append(s)
+        return s
+
+    yield start
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def serve_channel(channel_server: Callable[[Path], ChannelServer]) -> Callable[[Path], str]:
+    """``serve_channel(path) -> url``; the server stops at teardown (use ``channel_server`` to stop it earlier)."""
+
+    def serve(root: Path) -> str:
+        return channel_server(root).url
+
+    return serve
