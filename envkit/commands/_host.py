@@ -1,0 +1,34 @@
+"""Host facts for the verbs that reason about a machine: a saved capture or this machine."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from ..errors import HostError
+
+if TYPE_CHECKING:
+    from ..context import Settings
+    from ..host.model import HostInfo
+    from ..matrix import Matrix
+
+
+def host_for(args: argparse.Namespace, settings: Settings, matrix: Matrix) -> tuple[HostInfo | None, list[str]]:
+    """(host or None, notes). ``--host FILE`` reads a capture; otherwise this machine is probed."""
+    host_file = getattr(args, "host", None)
+    if host_file:
+        from ..host.parse import read_capture
+
+        info = read_capture(host_file, cc_lookup=matrix.compute_capability_for)
+        if not info.ok:
+            raise HostError(
+                f"{host_file}: the capture shows no usable GPU facts (status {info.status})",
+                "; ".join(info.messages) or "capture nvidia-smi -q -x on a machine whose driver works",
+            )
+        return info, []
+    from ..host.probe import probe
+
+    info = probe(settings, cc_lookup=matrix.compute_capability_for, system_facts=False)
+    if info.ok and info.driver_version:
+        return info, []
+    return None, [f"this machine: {info.status}" + (f" ({info.messages[0]})" if info.messages else "")]

@@ -1,0 +1,76 @@
+"""``envkit list``: the profiles of this project and the environments envkit created."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import EnvkitError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..context import Settings
+
+
+@dataclass
+class ListResult:
+    profiles: list[dict[str, Any]]
+    environments: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    exit_code: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"profiles": self.profiles, "environments": self.environments, "notes": self.notes}
+
+    def render(self, console: Console) -> None:
+        from rich.table import Table
+
+        table = Table(title="profiles")
+        for col in ("name", "description", "needs", "generated file", "source"):
+            table.add_column(col)
+        for p in self.profiles:
+            needs = ", ".join(f"{k} {p[k]}" for k in ("tensorrt", "cuda", "python", "ngc") if p.get(k)) or "-"
+            table.add_row(p["name"], p.get("description") or "", needs, p["generated"], p["path"])
+        console.print(table)
+        if self.environments:
+            envs = Table(title="environments")
+            for col in ("name", "prefix", "state", "stack", "smoke"):
+                envs.add_column(col)
+            for e in self.environments:
+                envs.add_row(
+                    str(e.get("name") or "-"), str(e.get("prefix")), str(e.get("state")),
+                    str(e.get("stack_label") or "-"), str(e.get("smoke") or "-"),
+                )
+            console.print(envs)
+        for n in self.notes:
+            console.print(f"note: {n}")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> ListResult:
+    from ..generate import edited_by_hand
+    from ..profile import parse_profile, profile_paths
+
+    profiles = []
+    for name, path in profile_paths(settings).items():
+        entry: dict[str, Any] = {"name": name, "path": str(path)}
+        try:
+            entry.update({k: v for k, v in parse_profile(path, name).to_json().items() if k not in ("name", "path")})
+        except EnvkitError as err:
+            entry["error"] = err.message
+        gen = settings.environments_dir / name / "environment.yml"
+        if not gen.exists():
+            entry["generated"] = "not generated"
+        else:
+            entry["generated"] = "edited by hand" if edited_by_hand(gen) else str(gen.relative_to(settings.project_dir))
+        profiles.append(entry)
+    result = ListResult(profiles)
+    try:
+        from ..envs import list_envs
+    except ImportError:
+        result.notes.append("environment listing unavailable in this build")
+        return result
+    for env in list_envs(settings):
+        result.environments.append(env if isinstance(env, dict) else env.to_json())
+    return result

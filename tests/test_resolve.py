@@ -1,0 +1,158 @@
+"""resolve: the newest stack the profile allows and the host can run, with reasons, on real captures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from envkit.cli import main
+from envkit.context import Settings
+from envkit.host.parse import read_capture
+from envkit.matrix_load import load_matrix
+from envkit.profile import Profile, load_profile
+from envkit.resolve import resolve_profile
+from envkit.versions import V
+
+ROOT = Path(__file__).resolve().parents[1]
+SMI = ROOT / "tests" / "data" / "nvidia-smi"
+H200 = SMI / "h200-driver-580.159.04" / "q.xml"
+H100_535 = SMI / "corpus" / "gpud-8x-h100-80gb-hbm3-535.161.08-q.txt"
+P100_510 = SMI / "corpus" / "netdata-tesla-p100-pcie-16gb-510.47.03.xml"
+A100_MIG = SMI / "corpus" / "telegraf-a100-sxm4-80gb-mig-535.54.03.xml"
+GTX1080_390 = SMI / "corpus" / "nvidia-htop-8x-geforce-gtx-1080ti-390.25.txt"
+BLACKWELL = SMI / "corpus" / "telegraf-rtx-pro-6000-blackwell-maxq-590.44.01.xml"
+
+
+@pytest.fixture(scope="module")
+def matrix():  # type: ignore[no-untyped-def]
+    return load_matrix(ROOT / "matrix.yaml")
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return Settings.from_env(project=str(ROOT), environ={})
+
+
+def host(path: Path, matrix):  # type: ignore[no-untyped-def]
+    return read_capture(path, cc_lookup=matrix.compute_capability_for)
+
+
+def resolve_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
+    code = main(["--project", str(ROOT), "resolve", *args, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_h200_gets_a_stack_the_driver_supports(matrix, settings) -> None:  # type: ignore[no-untyped-def]
+    h = host(H200, matrix)
+    res = resolve_profile(load_profile("trt-yolo", settings), matrix, h)
+    assert res.chosen is not None and res.verified
+    assert V(res.chosen.cuda) <= V("13.0")  # driver 580.159.04 supports CUDA 13.0 at most
+    assert V(res.chosen.tensorrt) >= V("10.0")
+    cuda = matrix.cuda_release(res.chosen.cuda)
+    assert V(cuda.min_driver["linux"]) <= V("580.159.04")
+    # a CUDA newer than the driver supports is rejected with the driver numbers in plain words
+    newer = [r for r in res.rejected if V(r.candidate["cuda"]) > V("13.0")]
+    assert newer, "the matrix has CUDA releases beyond 13.0; they must be rejected for this driver"
+    assert any("needs driver >=" in x and "580.159.04" in x for x in newer[0].reasons)
+
+
+def test_every_candidate_is_explained(matrix, settings) -> None:  # type: ignore[no-untyped-def]
+    res = resolve_profile(load_profile("trt-yolo", settings), matrix, host(H200, matrix))
+    considered = {(r.candidate["tensorrt"], r.candidate["cuda"]) for r in res.rejected}
+    total = sum(len(matrix.cuda_versions_for(t.cuda)) for t in matrix.tensorrt)
+    assert len(considered) + 1 == total
+    assert all(r.reasons for r in res.rejected)
+
+
+def test_driver_535_caps_cuda_at_12_2(matrix, settings) -> None:  # type: ignore[no-untyped-def]
+    h = host(H100_535, matrix)
+    res = resolve_profile(load_profile("trt-yolo", settings), matrix, h)
+    if res.chosen is not None:
+        assert V(res.chosen.cuda) <= V("12.2")
+    reasons = [x for r in res.rejected for x in r.reasons]
+    assert any("CUDA 12.8 needs driver >= 570.26; this host has 535.161.08" in x for x in reasons), reasons[:5]
+
+
+def test_legacy_profile_gets_the_classic_stack(matrix, settings) -> None:  # type: ignore[no-untyped-def]
+    res = resolve_profile(load_profile("trt-legacy", settings), matrix, host(H100_535, matrix))
+    assert res.chosen is not None, res.to_json()
+    assert res.chosen.tensorrt.startswith("8.6")
+    assert res.chosen.cuda == "11.8"
+    assert res.chosen.cudnn and res.chosen.cudnn.startswith("8.9")
+    assert res.chosen.python == "3.9"
+
+
+def test_old_driver_no_stack_with_fix(capsys: pytest.CaptureFixture[str]) -> None:
+    code, data = resolve_json(capsys, "trt-yolo", "--host", str(GTX1080_390))
+    assert code == 1
+    assert data["chosen"] is None
+    assert data["closest"] is not None
+    assert any(s.startswith("upgrade the driver to >=") for s in data["suggestions"]), data["suggestions"]
+
+
+def test_pascal_is_too_old_for_tensorrt_10(matrix, settings) -> None:  # type: ignore[no-untyped-def]
+    res = resolve_profile(load_profile("trt-yolo", settings), matrix, host(P100_510, matrix))
+    assert res.chosen is None
+    reasons = " ".join(x for r in res.rejected for x in r.reasons)
+    assert "compute capability 6.0" in reasons
+    assert "needs driver >=" in reasons
+
+
+def test_fp8_needs_ada_or_hopper(matrix) -> None:  # type: ignore[no-untyped-def]
+    prof = Profile(name="fp8", path="fp8.yaml", tensorrt=">=10.0", precisions=("fp8",))
+    res = resolve_profile(prof, matrix, host(A100_MIG, matrix))
+    assert res.chosen is None
+    assert any("FP8 needs compute capability >= 8.9" in x for r in res.rejected for x in r.reasons)
+    res_h200 = resolve_profile(prof, matrix, host(H200, matrix))
+    assert res_h200.chosen is not None
+
+
+def test_blackwell_needs_cuda_12_8(matrix, settings) -> None:  # type: ignore[no-untyped-def]
+    h = host(BLACKWELL, matrix)
+    assert h.gpus[0].compute_capability == "12.0"
+    res = resolve_profile(load_profile("trt-yolo", settings), matrix, h)
+    assert res.chosen is not None
+    assert V(res.chosen.cuda) >= V("12.8")
+    reasons = [x for r in res.rejected for x in r.reasons]
+    assert any("cannot build for compute capability 12.0" in x or "supports compute capability <=" in x for x in reasons)
+
+
+def test_no_host_is_unverified(matrix, settings) -> None:  # type: ignore[no-untyped-def]
+    res = resolve_profile(load_profile("trt-yolo", settings), matrix, None)
+    assert res.chosen is not None and not res.verified
+    assert any("unverified" in n for n in res.notes)
+
+
+def test_route_needs_a_source_the_profile_has(matrix) -> None:  # type: ignore[no-untyped-def]
+    # no conda-forge and no NVIDIA index: nothing can deliver TensorRT 10+
+    prof = Profile(name="mirror", path="m.yaml", tensorrt=">=10.0", channels=("defaults",), pip_indexes=("pypi",))
+    res = resolve_profile(prof, matrix, host(H200, matrix))
+    assert res.chosen is None
+    assert any("no delivery route" in x for r in res.rejected for x in r.reasons)
+    assert res.suggestions
+
+
+def test_resolve_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    code, data = resolve_json(capsys, "trt-yolo", "--host", str(H200))
+    assert code == 0
+    assert set(data) >= {"profile", "chosen", "rejected", "host"}
+    assert set(data["chosen"]) >= {"tensorrt", "cuda", "cudnn", "python"}
+    assert data["host"]["driver_version"] == "580.159.04"
+    assert all(set(r) >= {"candidate", "reasons"} for r in data["rejected"])
+
+
+def test_resolve_table_output(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--project", str(ROOT), "resolve", "trt-yolo", "--host", str(H100_535)])
+    out = capsys.readouterr().out
+    assert code in (0, 1)
+    assert "needs driver" in out
+
+
+def test_bad_capture_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "garbage.txt"
+    bad.write_text("hello world\n")
+    code = main(["--project", str(ROOT), "resolve", "trt-yolo", "--host", str(bad)])
+    assert code == 2
+    assert "garbage.txt" in capsys.readouterr().err
