@@ -74,7 +74,7 @@ def probe(
         info.arch = system.arch()
         info.memory = system.memory()
         info.disk = system.disk(settings.cache_dir)
-        info.tools = system.conda_tools(settings.env, timeout=max(limit, 5.0))
+        info.tools = system.conda_tools(settings.env, timeout=max(limit, 2.0))
     return info
 
 
