@@ -63,6 +63,9 @@ class RouteUse:
     cuda_majors: tuple[int, ...]
     conda: tuple[str, ...]
     pip: tuple[str, ...]
+    unconfirmed: str | None = None
+    notes: str | None = None
+    source: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,10 +81,23 @@ class TensorRTRelease:
     precisions: dict[str, str]
     routes: tuple[RouteUse, ...]
     meta: Sourced
+    pypi_version: str | None = None  # the version on PyPI when it differs from full_version (10.0.1, 10.7.0.post1)
 
     @property
     def major(self) -> int:
         return major(self.version)
+
+    @property
+    def pip_version(self) -> str:
+        return self.pypi_version or self.full_version
+
+    def template_values(self, cuda_version: str | None = None) -> dict[str, str]:
+        """Values for the {placeholders} of this release's route strings."""
+        out = {"version": self.version, "full_version": self.full_version, "pypi_version": self.pip_version}
+        if cuda_version:
+            out["cuda_version"] = cuda_version
+            out["cuda_major"] = str(major(cuda_version))
+        return out
 
 
 @dataclass(frozen=True)
@@ -98,6 +114,7 @@ class Precision:
     name: str
     min_compute_capability: str
     meta: Sourced
+    excluded: tuple[str, ...] = ()  # compute capabilities at or above the floor that still lack it (6.1 for fp16)
 
 
 @dataclass(frozen=True)
@@ -117,6 +134,7 @@ class NgcStack:
     python: str | None
     min_driver: dict[str, str]
     meta: Sourced
+    min_compute_capability: str | None = None
 
 
 def _norm_gpu(name: str) -> str:
@@ -140,6 +158,20 @@ class Matrix:
     gpus: list[GpuEntry]
     ngc: list[NgcStack]
     extra: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)  # key path ("tensorrt[3].cuda[0]") -> line in the file
+    pip_index_meta: list[Sourced] = field(default_factory=list)
+
+    def line_of(self, key: str) -> int | None:
+        """The line of a key path, or of its nearest ancestor present in the file."""
+        k = key
+        while k:
+            if k in self.lines:
+                return self.lines[k]
+            cut = max(k.rfind("."), k.rfind("["))
+            if cut <= 0:
+                break
+            k = k[:cut]
+        return self.lines.get(k)
 
     # -- lookups -------------------------------------------------------------------------
     def cuda_release(self, version: str) -> CudaRelease | None:
@@ -212,6 +244,16 @@ class Matrix:
         p = self.precisions.get(name)
         return p.min_compute_capability if p else None
 
+    def supports_precision(self, name: str, cc: str, trt: TensorRTRelease | None = None) -> bool | None:
+        """True/False when the matrix knows whether GPUs of compute capability ``cc`` run ``name``; None if unknown."""
+        floor = self.precision_floor(name, trt)
+        if floor is None:
+            return None
+        p = self.precisions.get(name)
+        if p is not None and any(V(cc) == V(x) for x in p.excluded):
+            return False
+        return V(cc) >= V(floor)
+
     def urls(self, keys: tuple[str, ...]) -> list[str]:
         return [self.sources.get(k, k) for k in keys]
 
@@ -259,10 +301,19 @@ class Matrix:
                     "cudnn": {"required": t.cudnn_required, "versions": list(t.cudnn_versions)},
                     "min_compute_capability": t.min_compute_capability,
                     "max_compute_capability": t.max_compute_capability,
+                    "pypi_version": t.pip_version,
                     "python": list(t.python),
                     "precisions": t.precisions,
                     "routes": [
-                        {"route": r.route, "cuda_majors": list(r.cuda_majors), "conda": list(r.conda), "pip": list(r.pip)}
+                        {
+                            "route": r.route,
+                            "cuda_majors": list(r.cuda_majors),
+                            "conda": list(r.conda),
+                            "pip": list(r.pip),
+                            **({"unconfirmed": r.unconfirmed} if r.unconfirmed else {}),
+                            **({"notes": r.notes} if r.notes else {}),
+                            **({"source": self.urls(r.source)} if r.source else {}),
+                        }
                         for r in t.routes
                     ],
                     **self._meta(t.meta),
@@ -305,11 +356,21 @@ class Matrix:
             ],
             "pip_indexes": self.pip_indexes,
             "precisions": [
-                {"name": p.name, "min_compute_capability": p.min_compute_capability, **self._meta(p.meta)}
+                {
+                    "name": p.name,
+                    "min_compute_capability": p.min_compute_capability,
+                    "excluded": list(p.excluded),
+                    **self._meta(p.meta),
+                }
                 for p in self.precisions.values()
             ],
             "gpus": [
-                {"name": g.name, "aliases": list(g.aliases), "compute_capability": g.compute_capability, **self._meta(g.meta)}
+                {
+                    "name": g.name,
+                    "aliases": list(g.aliases),
+                    "compute_capability": g.compute_capability,
+                    **self._meta(g.meta),
+                }
                 for g in self.gpus
             ],
             "ngc": [
@@ -320,6 +381,7 @@ class Matrix:
                     "cudnn": n.cudnn,
                     "python": n.python,
                     "min_driver": n.min_driver,
+                    "min_compute_capability": n.min_compute_capability,
                     **self._meta(n.meta),
                 }
                 for n in self.ngc
