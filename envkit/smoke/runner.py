@@ -178,7 +178,8 @@ def smoke_prefix(
     pins = dict(read_pins(prefix) if pins is None else pins)
     if model is not None and not Path(model).is_file():
         raise InputError(f"no such model file: {model}", "give an existing .onnx file to --model", key="--model")
-    exe = Path(python) if python is not None else find_python(prefix)
+    # absolute, but symlinks kept: a venv's bin/python must stay the venv's
+    exe = Path(os.path.abspath(python)) if python is not None else find_python(prefix)
     report = SmokeReport(prefix=str(prefix), python=str(exe or ""), layers=[], pins=pins, started=started)
     if exe is None:
         report.layers.append(_payload_failure(
@@ -210,7 +211,8 @@ def smoke_prefix(
 def _interpret(proc: _Proc, exe: Path, timeout: float, report: SmokeReport) -> list[dict[str, Any]]:
     if proc.not_found:
         return [_payload_failure(
-            f"cannot run {exe}", f"{exe} could not be started: {proc.stderr.strip()}",
+            f"cannot run {exe}",
+            f"{exe} could not be started: {proc.stderr.strip() or 'no such file or not executable'}",
             "check the interpreter path (--python) or rebuild the environment with `envkit create --force`",
         )]
     if proc.timed_out:

@@ -1,0 +1,77 @@
+"""``envkit smoke NAME | --prefix DIR [--python EXE] [--model FILE.onnx --shape NAME:1x3x224x224]``.
+
+Exit 0 when every layer the environment needs passed, 6 (ExitCode.SMOKE) otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from ..context import Settings
+from ..errors import InputError
+from ..smoke import SmokeReport, smoke_prefix
+
+_SHAPE = re.compile(r"^(?P<name>[^:]+):(?P<dims>\d+(?:x\d+)*)$")
+
+
+def parse_shapes(items: list[str]) -> dict[str, tuple[int, ...]]:
+    """['images:1x3x640x640'] -> {'images': (1, 3, 640, 640)}; InputError naming the bad item."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for item in items:
+        m = _SHAPE.match(item.strip())
+        if not m:
+            raise InputError(f"--shape expects NAME:1x3x224x224, got {item!r}", key="--shape",
+                             hint="name the model input, then its dimensions joined by 'x', e.g. images:1x3x640x640")
+        dims = tuple(int(d) for d in m.group("dims").split("x"))
+        if any(d <= 0 for d in dims):
+            raise InputError(f"--shape {item!r}: dimensions must be positive", key="--shape")
+        name = m.group("name")
+        if name in shapes:
+            raise InputError(f"--shape given twice for input {name!r}", key="--shape")
+        shapes[name] = dims
+    return shapes
+
+
+def resolve_prefix(args: argparse.Namespace, settings: Settings) -> Path:
+    if getattr(args, "prefix", None):
+        prefix = Path(args.prefix).expanduser()
+        if not prefix.is_dir():
+            raise InputError(f"no such directory: {prefix}", key="--prefix",
+                             hint="give the environment's prefix (the directory holding bin/ and conda-meta/)")
+        return prefix.resolve()
+    name = getattr(args, "name", None)
+    if not name:
+        raise InputError("name an environment or give --prefix DIR", hint="envkit smoke NAME | --prefix DIR")
+    try:
+        from ..envs import find_env
+    except ImportError:
+        raise InputError(f"cannot look up environment {name!r} by name in this build",
+                         hint="use --prefix DIR") from None
+    return find_env(name, settings)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> SmokeReport:
+    shapes = parse_shapes(list(getattr(args, "shape", None) or []))
+    model = Path(args.model).expanduser().resolve() if getattr(args, "model", None) else None
+    if model is not None and not model.is_file():
+        raise InputError(f"no such model file: {model}", key="--model")
+    if shapes and model is None:
+        raise InputError("--shape needs --model FILE.onnx", key="--shape",
+                         hint="the built-in smoke model has fixed shapes")
+    python = Path(args.python).expanduser() if getattr(args, "python", None) else None
+    if python is not None and not python.exists():
+        raise InputError(f"no such interpreter: {python}", key="--python")
+    timeout = float(getattr(args, "timeout", 600.0) or 600.0)
+    if timeout <= 0:
+        raise InputError("--timeout must be positive", key="--timeout")
+    prefix = resolve_prefix(args, settings)
+    return smoke_prefix(
+        prefix,
+        python=python,
+        model=model,
+        shapes=shapes or None,
+        cache_dir=settings.cache_dir / "engines",
+        timeout=timeout,
+    )
