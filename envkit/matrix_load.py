@@ -641,9 +641,9 @@ def check_matrix(m: Matrix) -> list[Finding]:
             seen_routes.add(ru.route)
             if not ru.cuda_majors:
                 add("error", f"{rkey}.cuda_majors", "a route must name at least one CUDA major")
-            for k, rmaj in enumerate(ru.cuda_majors):
+            for ci, rmaj in enumerate(ru.cuda_majors):
                 if rmaj not in majors:
-                    add("error", f"{rkey}.cuda_majors[{k}]",
+                    add("error", f"{rkey}.cuda_majors[{ci}]",
                         f"CUDA {rmaj} is not a CUDA major TensorRT {t.version} supports "
                         f"(its cuda: {', '.join(t.cuda)})")
             if not ru.conda and not ru.pip:
