@@ -24,7 +24,7 @@ from .versions import V, major
 if TYPE_CHECKING:
     from .context import Settings
     from .host.model import HostInfo
-    from .matrix import Matrix
+    from .matrix import Matrix, TensorRTRelease
     from .profile import Profile
 
 HASH_RE = re.compile(r"^# envkit-sha256: ([0-9a-f]{64})\s*$", re.M)
@@ -39,9 +39,10 @@ class Rendered:
     stack: Stack
 
 
-def _fmt(template: str, stack: Stack, trt_line: str) -> str:
+def _fmt(template: str, stack: Stack, trt: TensorRTRelease | None) -> str:
     return template.format(
-        version=trt_line,
+        version=stack.tensorrt_line,
+        pypi_version=getattr(trt, "pypi_version", None) or stack.tensorrt,
         full_version=stack.tensorrt,
         cuda_major=major(stack.cuda),
         cuda_version=stack.cuda,
@@ -73,9 +74,10 @@ def stack_packages(prof: Profile, res: Resolution, matrix: Matrix) -> tuple[list
             conda.append(f"{rel.conda.get('package', 'cudnn')}={_short(stack.cudnn, 2)}")
         elif rel and rel.pip.get(f"cu{major(stack.cuda)}"):
             pip.append(f"{rel.pip[f'cu{major(stack.cuda)}']}=={_short(stack.cudnn, 2)}.*")
-    conda += [_fmt(t, stack, stack.tensorrt_line) for t in use.conda]
+    trt = matrix.tensorrt_release(stack.tensorrt)
+    conda += [_fmt(t, stack, trt) for t in use.conda]
     conda += list(prof.conda)
-    pip += [_fmt(t, stack, stack.tensorrt_line) for t in use.pip]
+    pip += [_fmt(t, stack, trt) for t in use.pip]
     if use.pip and cm and cm.pip_packages and not use.conda:
         # TensorRT comes from PyPI: keep the pip-side CUDA runtime on the same CUDA release as conda's
         pip += [p.format(version=stack.cuda) for p in cm.pip_packages]

@@ -48,6 +48,7 @@ KEYS = [
     "targets",
 ]
 PLATFORMS = ("linux-64", "linux-aarch64", "win-64")
+PLATFORM_ALIASES = {"linux-arm64": "linux-aarch64", "linux-x86_64": "linux-64", "linux-amd64": "linux-64", "win64": "win-64"}
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,10 @@ def parse_profile(path: Path, name: str | None = None) -> Profile:
     for i, p in enumerate(platforms):
         if p not in PLATFORMS:
             raise r.fail(
-                f"unknown platform {p!r}", did_you_mean(p, PLATFORMS) or f"known: {', '.join(PLATFORMS)}", ("platforms", i)
+                f"unknown platform {p!r}",
+                (f"did you mean {PLATFORM_ALIASES[p]!r}?" if p in PLATFORM_ALIASES else did_you_mean(p, PLATFORMS))
+                or f"known: {', '.join(PLATFORMS)}",
+                ("platforms", i),
             )
     ngc = r.get("ngc", str)
     if ngc is not None and r.has("tensorrt"):

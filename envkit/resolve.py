@@ -290,6 +290,8 @@ def resolve_profile(prof: Profile, matrix: Matrix, host: HostInfo | None) -> Res
         notes=notes,
         route_use=chosen_use,
     )
+    if chosen_use is not None and getattr(chosen_use, "unconfirmed", None):
+        notes.append(f"delivery route {chosen_use.route} is unconfirmed: {chosen_use.unconfirmed}")  # type: ignore[attr-defined]
     if host is None:
         notes.append("no host facts (no GPU here and no --host): resolved for any driver; the result is unverified")
     if chosen is None:
@@ -310,7 +312,7 @@ def _explain_failure(res: Resolution, prof: Profile, matrix: Matrix, host: HostI
             if rel and rel.min_driver.get("linux"):
                 drivers.append((V(rel.min_driver["linux"]), rel.min_driver["linux"], r.candidate))
         if drivers and host is not None and host.driver_version:
-            low = min(drivers)
+            low = min(drivers, key=lambda d: d[0])
             res.suggestions.append(
                 f"upgrade the driver to >= {low[1]} (for TensorRT {low[2]['tensorrt']} with CUDA {low[2]['cuda']})"
             )

@@ -8,7 +8,7 @@ import pytest
 
 from envkit.cli import main
 from envkit.context import Settings
-from envkit.errors import ProfileError
+from envkit.errors import InputError
 from envkit.profile import load_profile, parse_profile, profile_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +50,7 @@ def write(tmp_path: Path, text: str, name: str = "p") -> Path:
 )
 def test_bad_profile_messages(tmp_path: Path, text: str, line: int, needle: str) -> None:
     path = write(tmp_path, text)
-    with pytest.raises(ProfileError) as exc:
+    with pytest.raises(InputError) as exc:
         parse_profile(path)
     msg = str(exc.value)
     assert f"{path}:{line}" in msg, msg
