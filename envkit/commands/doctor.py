@@ -106,7 +106,16 @@ class DoctorResult:
                     console.print(f"[bold]{name:<9}[/] {escape(text)}")
             else:
                 console.print("[bold]conda[/]     none of conda, mamba, micromamba on PATH")
-        if h.gpus:
+        if h.gpus and not console.is_terminal:
+            # piped: one plain line per GPU, never wrapped, easy to grep
+            for g in h.gpus:
+                cc = g.compute_capability or "?"
+                if g.compute_capability_source == "name":
+                    cc += " (from name)"
+                mem = f"{g.memory_total_mib} MiB" if g.memory_total_mib is not None else "? MiB"
+                console.print(escape(f"GPU {g.index}: {g.name or '?'}, compute capability {cc}, {mem}, "
+                                     f"MIG {g.mig_mode or '-'}, {g.uuid or 'no UUID'}"))
+        elif h.gpus:
             table = Table(title=None, show_lines=False)
             for col in ("GPU", "name", "compute cap.", "memory", "MIG", "UUID"):
                 table.add_column(col)
@@ -125,6 +134,8 @@ class DoctorResult:
             console.print(table)
         if self.config:
             for key, value in self.config.items():
+                if value in (None, "", [], {}):
+                    continue
                 console.print(f"[bold]config[/]    {escape(str(key))}: {escape(str(value))}")
         for msg in [*h.messages, *self.notes]:
             console.print(f"[yellow]note:[/] {escape(msg)}")
