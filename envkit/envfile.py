@@ -170,10 +170,7 @@ def _glob_match(pattern: str, version: str) -> bool:
 def conda_version_match(spec_text: str, version: str) -> bool:
     """Conda version-spec semantics: ``|`` (or), ``,`` (and), operators, globs, ``=X`` prefix."""
     s = spec_text.replace(" ", "")
-    for alt in s.split("|"):
-        if all(_match_one(term, version) for term in alt.split(",") if term):
-            return True
-    return False
+    return any(all(_match_one(term, version) for term in alt.split(",") if term) for alt in s.split("|"))
 
 
 def _match_one(term: str, version: str) -> bool:

@@ -291,7 +291,7 @@ def resolve_profile(prof: Profile, matrix: Matrix, host: HostInfo | None) -> Res
         route_use=chosen_use,
     )
     if chosen_use is not None and getattr(chosen_use, "unconfirmed", None):
-        notes.append(f"delivery route {chosen_use.route} is unconfirmed: {chosen_use.unconfirmed}")  # type: ignore[attr-defined]
+        notes.append(f"delivery route {chosen_use.route} is unconfirmed: {chosen_use.unconfirmed}")
     if host is None:
         notes.append("no host facts (no GPU here and no --host): resolved for any driver; the result is unverified")
     if chosen is None:
