@@ -1,0 +1,167 @@
+"""`envkit matrix`: show the compatibility matrix, one NGC stack (--ngc TAG), or check it (--check)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..context import Settings
+from ..errors import ExitCode, InputError
+from ..matrix import Matrix
+from ..matrix_load import Finding, check_matrix, load_matrix
+from ..yamlio import did_you_mean
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]]) -> Any:
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left", show_lines=False)
+    for c in columns:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*r)
+    return t
+
+
+@dataclass
+class MatrixSummary:
+    matrix: Matrix
+
+    def to_json(self) -> dict[str, Any]:
+        return self.matrix.to_json()
+
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode.OK)
+
+    def render(self, console: Console) -> None:
+        m = self.matrix
+        console.print(f"matrix {m.matrix_version} ({m.path})")
+        rows = []
+        for t in sorted(m.tensorrt, key=lambda r: _vkey(r.version)):
+            cudas = [c.version for c in m.cuda_versions_for(t.cuda)]
+            cc = f"{t.min_compute_capability}-{t.max_compute_capability or '?'}"
+            py = f"{t.python[0]}-{t.python[-1]}" if t.python else "-"
+            routes = ", ".join(f"{r.route}(cu{'/'.join(str(x) for x in r.cuda_majors)})" for r in t.routes)
+            cudnn = ("required " if t.cudnn_required else "optional ") + ",".join(t.cudnn_versions) if (
+                t.cudnn_required or t.cudnn_versions) else "-"
+            flag = " *" if t.meta.unconfirmed or any(r.unconfirmed for r in t.routes) else ""
+            rows.append([t.version + flag, t.full_version, _ranges(cudas), cc, py, cudnn.strip(), routes])
+        console.print(_table("TensorRT", ["line", "full", "CUDA", "CC", "python", "cuDNN", "routes"], rows))
+        crow = []
+        for c in m.cuda:
+            crow.append([
+                c.version + (" *" if c.meta.unconfirmed else ""),
+                c.min_driver.get("linux", "-"),
+                m.minor_compat_driver(c.version) or "-",
+                f"{m.cuda_min_cc(c) or '?'}-{c.max_compute_capability or '?'}",
+            ])
+        console.print(_table("CUDA", ["CUDA", "min driver (linux)", "minor-compat floor", "CC"], crow))
+        drow = [[d.version, d.full_version, ", ".join(d.cuda), ", ".join(d.pip.values())] for d in m.cudnn]
+        console.print(_table("cuDNN", ["line", "full", "CUDA", "pip"], drow))
+        nrow = [[n.tag + (" *" if n.meta.unconfirmed else ""), n.tensorrt, n.cuda, n.cudnn or "-", n.python or "-"]
+                for n in m.ngc]
+        console.print(_table("NGC tensorrt containers", ["tag", "TensorRT", "CUDA", "cuDNN", "python"], nrow))
+        console.print(f"{len(m.gpus)} GPU names, {len(m.precisions)} precisions; * = unconfirmed facts "
+                      "(see `envkit matrix --json`)")
+
+
+def _vkey(v: str) -> Any:
+    from ..versions import V
+
+    return V(v)
+
+
+def _ranges(versions: list[str]) -> str:
+    """["11.8", "12.0", "12.1"] -> "11.8, 12.0-12.1" (consecutive records of one major collapse)."""
+    from ..versions import major
+
+    groups: list[list[str]] = []
+    for v in versions:
+        if groups and major(groups[-1][-1]) == major(v):
+            groups[-1].append(v)
+        else:
+            groups.append([v])
+    return ", ".join(g[0] if len(g) == 1 else f"{g[0]}-{g[-1]}" for g in groups)
+
+
+@dataclass
+class NgcResult:
+    matrix: Matrix
+    tag: str
+
+    def to_json(self) -> dict[str, Any]:
+        data = next(n for n in self.matrix.to_json()["ngc"] if n["tag"] == self.tag)
+        stack = self.matrix.ngc_stack(self.tag)
+        trt = self.matrix.tensorrt_release(stack.tensorrt) if stack else None
+        data["tensorrt_line"] = trt.version if trt else None
+        return data
+
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode.OK)
+
+    def render(self, console: Console) -> None:
+        n = self.matrix.ngc_stack(self.tag)
+        assert n is not None
+        console.print(f"nvcr.io/nvidia/tensorrt:{n.tag}")
+        console.print(f"  TensorRT {n.tensorrt}, CUDA {n.cuda}, cuDNN {n.cudnn or '?'}, Python {n.python or '?'}")
+        if n.min_driver:
+            console.print("  minimum driver: " + ", ".join(f"{k} {v}" for k, v in n.min_driver.items()))
+        console.print("  source: " + ", ".join(self.matrix.urls(n.meta.source)))
+        if n.meta.unconfirmed:
+            console.print(f"  unconfirmed: {n.meta.unconfirmed}")
+        if n.meta.notes:
+            console.print(f"  notes: {n.meta.notes}")
+
+
+@dataclass
+class CheckResult:
+    file: str
+    findings: list[Finding] = field(default_factory=list)
+    matrix_version: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "ok": self.ok,
+            "matrix_version": self.matrix_version,
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode.OK if self.ok else ExitCode.FINDINGS)
+
+    def render(self, console: Console) -> None:
+        for f in self.findings:
+            console.print(f"{f.severity}: {f}", markup=False, highlight=False)
+        errors = sum(1 for f in self.findings if f.severity == "error")
+        warnings = sum(1 for f in self.findings if f.severity == "warning")
+        verdict = "ok" if self.ok else "FAILED"
+        console.print(f"{self.file}: {verdict} ({errors} error(s), {warnings} warning(s))", markup=False)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> MatrixSummary | NgcResult | CheckResult:
+    path = settings.matrix_path
+    if getattr(args, "check", False):
+        m = load_matrix(path, check=False)  # schema errors raise MatrixError (exit 2)
+        return CheckResult(str(path), check_matrix(m), m.matrix_version)
+    m = load_matrix(path)
+    tag = getattr(args, "ngc", None)
+    if tag:
+        stack = m.ngc_stack(tag)
+        if stack is None:
+            tags = [n.tag for n in m.ngc]
+            hint = did_you_mean(tag, tags) or did_you_mean(f"{tag}-py3", tags)
+            raise InputError(f"unknown NGC TensorRT tag {tag!r}", hint or f"known tags: {', '.join(tags)}")
+        return NgcResult(m, stack.tag)
+    return MatrixSummary(m)
