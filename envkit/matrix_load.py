@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import MatrixError
+from .errors import InputError, MatrixError
 from .matrix import (
     SCHEMA_VERSION,
     CudaMajor,
@@ -81,7 +81,7 @@ def load_matrix(path: Path | str, *, check: bool = True) -> Matrix:
         key = None
     if key is not None and key in _CACHE:
         return _CACHE[key]
-    doc = yaml_load(p)
+    doc = _read(lambda: yaml_load(p))
     m = _load_doc(doc, check=check)
     if key is not None:
         _CACHE[key] = m
@@ -90,7 +90,18 @@ def load_matrix(path: Path | str, *, check: bool = True) -> Matrix:
 
 def loads_matrix(text: str, file: str = "matrix.yaml", *, check: bool = True) -> Matrix:
     """Like ``load_matrix`` from a string (tests, tools)."""
-    return _load_doc(yaml_loads(text, file), check=check)
+    return _load_doc(_read(lambda: yaml_loads(text, file)), check=check)
+
+
+def _read(func: Callable[[], Document]) -> Document:
+    """yamlio raises InputError for unreadable/invalid YAML: report it as a MatrixError (same file/line)."""
+    try:
+        return func()
+    except MatrixError:
+        raise
+    except InputError as exc:
+        raise MatrixError(exc.message.split(": ", 1)[-1] if exc.file else exc.message, exc.hint,
+                          file=exc.file, line=exc.line, key=exc.key) from None
 
 
 def _load_doc(doc: Document, *, check: bool) -> Matrix:
