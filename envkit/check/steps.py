@@ -1,0 +1,433 @@
+"""The five checks of ``envkit check``, per environment and target, run in parallel.
+
+1. ``matrix``: the matrix (envkit.resolve, with a GPU-less host built from the target) still accepts the
+   pinned stack; 2. ``generated``: environments/NAME/environment.yml is current and not hand-edited;
+3. ``solve``: the conda part solves (dry run) for the target's platform and virtual packages;
+4. ``lock``: the lock satisfies the file and every locked file is still on its channel (same sha256);
+5. ``pip``: every pinned pip requirement exists on the index (metadata only).
+
+Repodata comes from ``RepodataCache`` (fetched once per channel and subdir, cached on disk), so
+all workers share one fetch; solves run in worker threads, each in its own ``asyncio.run``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..config import redact, redact_text
+from ..versions import V
+from .repodata import PipIndex, Repodata, RepodataCache, channel_url, split_package_url
+from .targets import CheckTarget
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..context import Settings
+    from ..envfile import EnvFile
+    from ..matrix import Matrix
+
+STEPS = ("matrix", "generated", "solve", "lock", "pip")
+PASS, FAIL, SKIP = "pass", "fail", "skip"
+DEFAULT_PIP_INDEX = "https://pypi.org/simple"
+_STACK_RE = re.compile(r"^# stack: TensorRT (\S+), CUDA ([0-9.]+)", re.M)
+T = TypeVar("T")
+
+
+@dataclass
+class Row:
+    environment: str
+    target: str
+    step: str
+    status: str
+    reason: str = ""
+    from_cache: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "target": self.target,
+            "step": self.step,
+            "status": self.status,
+            "reason": self.reason,
+            "from_cache": self.from_cache,
+        }
+
+
+@dataclass
+class EnvUnit:
+    """One environment to check: a profile's generated file, or any environment file."""
+
+    name: str
+    env_path: Path
+    profile: Any | None = None  # envkit.profile.Profile
+    targets: list[CheckTarget] = field(default_factory=list)
+
+    @property
+    def lock_path(self) -> Path:
+        from ..engine.lockfile import lock_paths
+
+        return lock_paths(self.env_path)[0]
+
+
+@dataclass
+class Channel:
+    """A channel as written and the URL actually used (the mirror, when one is configured)."""
+
+    name: str
+    url: str
+    mirror: bool
+
+    def describe(self) -> str:
+        return f"mirror {redact(self.url)} (of {redact(self.name)})" if self.mirror else redact(self.url)
+
+
+class Memo:
+    """Compute once per key, thread-safe (the other threads wait for the first)."""
+
+    def __init__(self) -> None:
+        self._values: dict[Any, Any] = {}
+        self._locks: dict[Any, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: Any, fn: Callable[[], T]) -> T:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._values:
+                try:
+                    self._values[key] = (True, fn())
+                except Exception as exc:  # remembered: every caller sees the same failure
+                    self._values[key] = (False, exc)
+            ok, value = self._values[key]
+        if not ok:
+            raise value
+        return value
+
+
+class Checker:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        config: Config | None = None,
+        channels: list[str] | None = None,
+        offline: bool = False,
+        pip_index: str | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.channels_override = list(channels or [])
+        self.offline = offline
+        self.repodata = RepodataCache(settings.cache_dir, offline=offline)
+        self.pip = PipIndex(settings.cache_dir, offline=offline)
+        env = settings.env or {}
+        self.pip_index = (pip_index or env.get("ENVKIT_PIP_INDEX_URL") or env.get("PIP_INDEX_URL")
+                          or DEFAULT_PIP_INDEX).rstrip("/")
+        self.workers = workers
+        self.memo = Memo()
+
+    # ---- orchestration -------------------------------------------------------------------
+    def run(self, units: list[EnvUnit]) -> list[Row]:
+        jobs = [(u, t) for u in units for t in u.targets]
+        if not jobs:
+            return []
+        workers = self.workers or min(16, len(jobs))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envkit-check") as pool:
+            results = list(pool.map(lambda job: self.check_one(*job), jobs))
+        return [row for rows in results for row in rows]
+
+    def check_one(self, unit: EnvUnit, target: CheckTarget) -> list[Row]:
+        rows: list[Row] = []
+        env = self._env(unit)
+        for step, fn in (
+            ("matrix", self.step_matrix),
+            ("generated", self.step_generated),
+            ("solve", self.step_solve),
+            ("lock", self.step_lock),
+            ("pip", self.step_pip),
+        ):
+            if env is None and step != "generated":
+                status, reason, cached = SKIP, f"no environment file at {unit.env_path}", False
+            elif isinstance(env, Exception):
+                status, reason, cached = FAIL, f"cannot read {unit.env_path}: {env}", False
+            else:
+                try:
+                    status, reason, cached = fn(unit, env, target)  # type: ignore[arg-type]
+                except Exception as exc:  # one broken check must not hide the others
+                    status, reason, cached = FAIL, redact_text(f"{type(exc).__name__}: {exc}"), False
+            rows.append(Row(unit.name, target.label, step, status, reason, cached))
+        return rows
+
+    def _env(self, unit: EnvUnit) -> EnvFile | Exception | None:
+        from ..envfile import read_env_file
+
+        if not unit.env_path.is_file():
+            return None
+        try:
+            return self.memo.get(("env", str(unit.env_path)), lambda: read_env_file(unit.env_path))
+        except Exception as exc:
+            return exc
+
+    def matrix(self) -> Matrix:
+        from ..matrix_load import load_matrix
+
+        return self.memo.get("matrix", lambda: load_matrix(self.settings.matrix_path))
+
+    def channels(self, env: EnvFile) -> list[Channel]:
+        names = self.channels_override or env.channels or (self.config.channels if self.config else []) or ["conda-forge"]
+        out = []
+        for name in names:
+            mirror = self.config.mirror_for(name) if self.config and not self.channels_override else None
+            out.append(Channel(name, channel_url(mirror or name), mirror is not None))
+        return out
+
+    def _mirror_of(self, url: str) -> Channel:
+        """A locked package's channel base URL mapped through the mirror config."""
+        mirror = self.config.mirror_for(url) if self.config else None
+        return Channel(url, channel_url(mirror or url), mirror is not None)
+
+    # ---- 1. matrix -------------------------------------------------------------------------
+    def step_matrix(self, unit: EnvUnit, env: EnvFile, target: CheckTarget) -> tuple[str, str, bool]:
+        trt, cuda = pinned_stack(env)
+        if trt is None:
+            return SKIP, "no TensorRT pin in the environment", False
+        from ..profile import Profile
+        from ..resolve import resolve_profile
+
+        matrix = self.matrix()
+        prof = unit.profile or Profile(name=unit.name, path=str(unit.env_path), channels=tuple(env.channels))
+        host = target.synthetic_host(cuda)
+        res = resolve_profile(prof, matrix, host)
+        prefix = f"{target.note}; " if target.note else ""
+        ignore = {"older"} if unit.profile is not None else {"older", "profile", "route"}
+        stack = f"TensorRT {trt}" + (f" + CUDA {cuda}" if cuda else "")
+        if res.chosen is not None and _same(res.chosen.tensorrt, res.chosen.cuda, trt, cuda):
+            return PASS, f"{stack}: the matrix picks it for {target.label}", False
+        for rej in res.rejected:
+            if _same(str(rej.candidate.get("tensorrt")), str(rej.candidate.get("cuda")), trt, cuda):
+                if set(rej.kinds) <= ignore:
+                    newer = f" (it would now pick {res.chosen.label()})" if res.chosen else ""
+                    return PASS, f"{stack}: accepted{newer}", False
+                return FAIL, prefix + f"{stack} rejected for {target.label}: " + "; ".join(rej.reasons), False
+        return FAIL, prefix + f"the matrix no longer lists {stack}", False
+
+    # ---- 2. generated ----------------------------------------------------------------------
+    def step_generated(self, unit: EnvUnit, env: Any, target: CheckTarget) -> tuple[str, str, bool]:
+        if unit.profile is None:
+            return SKIP, "not generated from a profile", False
+        from ..generate import edited_by_hand, is_current
+
+        path = unit.env_path
+        if not path.is_file():
+            return FAIL, f"{path} does not exist; run `envkit generate {unit.name}`", False
+        if self.memo.get(("edited", str(path)), lambda: edited_by_hand(path)):
+            return FAIL, f"{path.name} was edited by hand (its envkit-sha256 header no longer matches)", False
+        if self.memo.get(("current", unit.name), lambda: is_current(unit.name, self.settings, None)):
+            return PASS, "regenerating gives the same packages", False
+        _trt, cuda = pinned_stack(env) if env is not None else (None, None)
+        host = target.synthetic_host(cuda)
+        if is_current(unit.name, self.settings, host):
+            return PASS, f"regenerating for {target.label} gives the same packages", False
+        return FAIL, f"stale: the matrix or the profile changed; run `envkit generate {unit.name}`", False
+
+    # ---- 3. solve --------------------------------------------------------------------------
+    def _repodata(self, chans: list[Channel], subdirs: list[str]) -> tuple[list[Repodata], list[str], bool]:
+        rds: list[Repodata] = []
+        errors: list[str] = []
+        for ch in chans:
+            for sd in subdirs:
+                rd = self.repodata.get(ch.url, sd)
+                rds.append(rd)
+                if rd.error:
+                    msg = rd.error if not ch.mirror else f"{rd.error} [{ch.describe()}]"
+                    if msg not in errors:
+                        errors.append(msg)
+        return rds, errors, any(rd.from_cache for rd in rds)
+
+    def step_solve(self, unit: EnvUnit, env: EnvFile, target: CheckTarget) -> tuple[str, str, bool]:
+        if not env.conda:
+            return SKIP, "no conda dependencies", False
+        chans = self.channels(env)
+        rds, errors, cached = self._repodata(chans, [target.platform, "noarch"])
+        if any(not rd.available for rd in rds):
+            return FAIL, "; ".join(errors) or "repodata unavailable", cached
+        _trt, cuda = pinned_stack(env)
+        vps = target.virtual_packages(cuda)
+        specs = [d.raw.split("::", 1)[1].strip() if "::" in d.raw else d.raw.strip() for d in env.conda]
+        status, reason = self._solve(specs, rds, vps, chans, target)
+        if errors:
+            when = " (against cached repodata)" if cached else ""
+            return FAIL, "; ".join(errors) + f"; {reason}{when}", cached
+        return status, reason, cached
+
+    def _solve(self, specs: list[str], rds: list[Repodata], vps: tuple[str, ...], chans: list[Channel],
+               target: CheckTarget) -> tuple[str, str]:
+        import rattler
+        from rattler.exceptions import SolverError
+
+        from ..engine.rattler_engine import Target, _generic, explain_solver_error
+
+        try:
+            records = asyncio.run(
+                rattler.solve_with_sparse_repodata(specs, [rd.sparse() for rd in rds], virtual_packages=_generic(vps))
+            )
+        except SolverError as exc:
+            text = redact_text(str(exc))
+            short, fact = explain_solver_error(text, Target(target.platform, vps))
+            missing = re.findall(r"No candidates were found for ([^\s.]+)", text)
+            mirrors = [c for c in chans if c.mirror]
+            if missing and mirrors:
+                where = ", ".join(c.describe() for c in mirrors)
+                return FAIL, f"{', '.join(dict.fromkeys(missing))} missing on {where} for {target.platform}"
+            head = f"no solution for {target.label}" + (f": {fact}" if fact else "")
+            if target.note:
+                head += f" ({target.note})"
+            return FAIL, head + "\n" + short
+        except Exception as exc:
+            return FAIL, redact_text(f"solve failed: {exc}")
+        picked = {r.name.normalized: str(r.version) for r in records}
+        shown = ", ".join(f"{n} {picked[n]}" for n in ("tensorrt", "libnvinfer", "cuda-version", "cudnn") if n in picked)
+        return PASS, f"{len(records)} packages" + (f" ({shown})" if shown else "")
+
+    # ---- 4. lock ---------------------------------------------------------------------------
+    def step_lock(self, unit: EnvUnit, env: EnvFile, target: CheckTarget) -> tuple[str, str, bool]:
+        path = unit.lock_path
+        if not path.is_file():
+            return SKIP, f"no lock ({path.name}); `envkit create` writes it", False
+        from ..engine.lockfile import lock_mismatches, read_lock
+
+        lock = self.memo.get(("lock", str(path)), lambda: read_lock(path, channels=env.channels))
+        if lock.target.platform != target.platform:
+            return SKIP, f"the lock is for {lock.target.platform}", False
+        mism = lock_mismatches(lock, env)
+        if mism:
+            mapped = [c.url for c in self.channels(env)]
+            if not lock_mismatches(lock, env, mapped):
+                mism = []
+        if mism:
+            return FAIL, "stale lock: " + "; ".join(mism[:4]) + (" ..." if len(mism) > 4 else ""), False
+        missing: dict[str, list[str]] = {}
+        differs: dict[str, list[str]] = {}
+        errors: list[str] = []
+        cached = False
+        for rec in lock.records:
+            base, subdir, filename = split_package_url(rec.url)
+            ch = self._mirror_of(base)
+            rd = self.repodata.get(ch.url, subdir)
+            cached = cached or rd.from_cache
+            if rd.error and rd.error not in errors:
+                errors.append(rd.error + (f" [{ch.describe()}]" if ch.mirror else ""))
+            if not rd.available:
+                continue
+            found = rd.lookup(filename)
+            where = ch.describe()
+            if found is None:
+                missing.setdefault(where, []).append(f"{filename} ({subdir})")
+            elif rec.sha256 and found.sha256 and found.sha256.hex() != rec.sha256:
+                differs.setdefault(where, []).append(
+                    f"{filename} ({subdir}): lock {rec.sha256[:12]}…, channel {found.sha256.hex()[:12]}…"
+                )
+        parts = [f"missing on {w}: {', '.join(fs)}" for w, fs in missing.items()]
+        parts += [f"sha256 differs on {w}: {', '.join(fs)}" for w, fs in differs.items()]
+        if errors or parts:
+            return FAIL, "; ".join(errors + parts), cached
+        return PASS, f"{len(lock.records)} locked packages present with the same sha256", cached
+
+    # ---- 5. pip ----------------------------------------------------------------------------
+    def step_pip(self, unit: EnvUnit, env: EnvFile, target: CheckTarget) -> tuple[str, str, bool]:
+        deps = [d for d in env.pip if d.name]
+        if not deps:
+            return SKIP, "no pip dependencies", False
+        indexes = [self.pip_index]
+        for opt in env.pip_options():
+            parts = (opt.option or "").replace("=", " ").split()
+            if len(parts) == 2 and parts[0] in ("--index-url", "-i"):
+                indexes[0] = parts[1].rstrip("/")
+            elif len(parts) == 2 and parts[0] == "--extra-index-url":
+                indexes.append(parts[1].rstrip("/"))
+        problems: list[str] = []
+        cached = False
+        checked = unpinned = 0
+        for dep in deps:
+            version = dep.pinned_version
+            if version is None or dep.name is None:
+                unpinned += 1
+                continue
+            checked += 1
+            errs: list[str] = []
+            files: list[str] = []
+            for idx in indexes:
+                proj = self.pip.project(idx, dep.name)
+                cached = cached or proj.from_cache
+                if proj.error:
+                    errs.append(proj.error)
+                files += [f for f in proj.files if _file_version(f, dep.name) == V(version)]
+            if not files:
+                shown = ", ".join(redact(i) for i in indexes)
+                problems.append(f"{dep.name}=={version} not found on {shown}" + (f" ({'; '.join(errs)})" if errs else ""))
+            elif not any(_file_fits(f, target.platform) for f in files):
+                problems.append(f"{dep.name}=={version} has no file for {target.platform} ({', '.join(files[:3])})")
+        if problems:
+            return FAIL, "; ".join(problems), cached
+        extra = f"; {unpinned} unpinned not checked" if unpinned else ""
+        return PASS, f"{checked} pinned requirement(s) found{extra}", cached
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+def pinned_stack(env: EnvFile) -> tuple[str | None, str | None]:
+    """(TensorRT version, CUDA version) pinned by an environment file."""
+    trt = cuda = None
+    try:
+        text = Path(env.path).read_text(encoding="utf-8")
+        m = _STACK_RE.search(text)
+        if m:
+            return m.group(1), m.group(2)
+    except OSError:
+        pass
+    for d in env.find("tensorrt", "libnvinfer", "tensorrt-libs"):
+        trt = trt or d.exact_or_prefix
+    for p in env.pip:
+        if p.name and re.fullmatch(r"tensorrt(-cu\d+)?(-bindings|-libs)?", p.name) and p.pinned_version:
+            trt = trt or p.pinned_version
+    for d in env.find("cuda-version", "cudatoolkit"):
+        cuda = cuda or d.exact_or_prefix
+    return trt, cuda
+
+
+def _same(c_trt: str, c_cuda: str, trt: str, cuda: str | None) -> bool:
+    try:
+        want = V(trt).release
+        if V(c_trt).release[: len(want)] != want:
+            return False
+        return cuda is None or V(c_cuda).release[:2] == V(cuda).release[:2]
+    except ValueError:
+        return False
+
+
+def _file_version(filename: str, name: str) -> Any:
+    from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
+    from packaging.version import Version
+
+    try:
+        if filename.endswith(".whl"):
+            return Version(str(parse_wheel_filename(filename)[1]).split("+")[0])
+        return Version(str(parse_sdist_filename(filename)[1]).split("+")[0])
+    except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
+        return None
+
+
+def _file_fits(filename: str, platform: str) -> bool:
+    if not filename.endswith(".whl"):
+        return True  # an sdist builds anywhere (in principle)
+    arch = {"linux-64": "x86_64", "linux-aarch64": "aarch64", "linux-ppc64le": "ppc64le"}.get(platform, "")
+    tags = filename[:-4].split("-")[-1]
+    return any(t == "any" or (t.startswith(("manylinux", "linux", "musllinux")) and t.endswith(arch))
+               for t in tags.split("."))

@@ -1,0 +1,94 @@
+"""Which environments ``check`` / ``mirror-check`` / ``bundle`` look at, and with which targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import InputError
+from .steps import EnvUnit
+from .targets import CheckTarget, parse_targets
+
+if TYPE_CHECKING:
+    from ..context import Settings
+
+DEFAULT_TARGETS = ("linux-64",)
+
+
+def _is_env_path(name: str) -> bool:
+    return name.endswith((".yml", ".yaml")) and Path(name).is_file()
+
+
+def profile_unit(name: str, settings: Settings) -> EnvUnit:
+    from ..generate import default_output
+    from ..profile import load_profile
+
+    prof = load_profile(name, settings)
+    return EnvUnit(name=prof.name, env_path=default_output(prof, settings), profile=prof)
+
+
+def file_unit(path: str | Path) -> EnvUnit:
+    from ..envfile import read_env_file
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("no such environment file", file=str(p), key="--file")
+    env = read_env_file(p)  # a bad file is a usage error (exit 2), found before anything runs
+    fallback = p.parent.name if p.stem == "environment" else p.stem
+    return EnvUnit(name=env.name or fallback, env_path=p)
+
+
+def project_units(settings: Settings) -> list[EnvUnit]:
+    """Every profile of the project (environments/*.yaml) plus generated folders without a profile."""
+    d = settings.environments_dir
+    units: list[EnvUnit] = []
+    if d.is_dir():
+        names = sorted(p.stem for p in d.glob("*.yaml"))
+        units = [profile_unit(n, settings) for n in names]
+        for sub in sorted(p for p in d.iterdir() if p.is_dir() and p.name not in names):
+            env = sub / "environment.yml"
+            if env.is_file():
+                units.append(EnvUnit(name=sub.name, env_path=env))
+    if not units:
+        from ..profile import profile_paths
+
+        units = [profile_unit(n, settings) for n in profile_paths(settings)]
+    if not units:
+        raise InputError(f"no environments in {d}", "add profiles to environments/ or pass --file ENVIRONMENT.yml")
+    return units
+
+
+def select_units(settings: Settings, names: list[str], all_: bool, files: list[str]) -> list[EnvUnit]:
+    if not names and not all_ and not files:
+        raise InputError("nothing to check", "name environments, or pass --all or --file ENVIRONMENT.yml")
+    units: list[EnvUnit] = project_units(settings) if all_ else []
+    for n in names:
+        units.append(file_unit(n) if _is_env_path(n) else profile_unit(n, settings))
+    units += [file_unit(f) for f in files]
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for u in units:
+        key = (u.name, str(u.env_path))
+        if key not in seen:
+            seen.add(key)
+            out.append(u)
+    return out
+
+
+def assign_targets(units: list[EnvUnit], settings: Settings, specs: list[str]) -> None:
+    """--target for every unit, else the profile's ``targets:`` (or its platforms), else linux-64."""
+    given: list[CheckTarget] | None = parse_targets(specs, settings) if specs else None
+    for u in units:
+        if given is not None:
+            u.targets = list(given)
+            continue
+        prof = u.profile
+        if prof is not None and prof.targets:
+            try:
+                u.targets = parse_targets(list(prof.targets), settings)
+            except InputError as exc:
+                raise InputError(exc.message, exc.hint, file=prof.path, line=prof.lines.get("targets"), key="targets")
+        elif prof is not None:
+            u.targets = parse_targets(list(prof.platforms), settings)
+        else:
+            u.targets = parse_targets(list(DEFAULT_TARGETS), settings)
