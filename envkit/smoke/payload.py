@@ -155,7 +155,7 @@ def library_candidates(prefix: str, stem: str, sonames: list[str], env_subdirs: 
     for so in sonames:
         system += [p for p in ldconfig_paths(stem) if os.path.basename(p) == so]
     found = ctypes.util.find_library(stem[3:] if stem.startswith("lib") else stem)
-    if found:
+    if found and os.path.basename(found) in sonames:
         system.append(found)
     for d in ("/usr/local/cuda/lib64", "/usr/local/cuda/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib64"):
         system += [os.path.join(d, so) for so in sonames if os.path.exists(os.path.join(d, so))]
