@@ -1,0 +1,97 @@
+"""``envkit validate FILE [--host FILE] [--json]``: check any conda environment file.
+
+Exit codes: 0 no error findings (warnings and info allowed), 1 at least one error finding,
+2 the environment file (or the capture) cannot be read. Fast path: imports only the YAML
+reader, the matrix loader and the analysis (no rattler, no onnx).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..context import Settings
+from ..errors import ExitCode
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..host.model import HostInfo
+    from ..matrix import Matrix
+    from ..validate import ValidateReport
+
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+@dataclass
+class ValidateResult:
+    report: ValidateReport
+
+    def to_json(self) -> dict[str, Any]:
+        return self.report.to_json()
+
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode.FINDINGS if self.report.has_errors else ExitCode.OK)
+
+    def render(self, console: Console) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        r = self.report
+        console.print(f"[bold]{escape(r.file)}[/]")
+        names = {"cuda": "CUDA", "cudnn": "cuDNN", "tensorrt": "TensorRT", "python": "Python"}
+        for key, label in names.items():
+            item = r.stack.get(key)
+            if not item:
+                console.print(f"  {label:9} -")
+                continue
+            value = item.get("version") or (f"{item['major']}.x" if item.get("major") is not None else None)
+            value = value or item.get("spec") or "unpinned"
+            extra = f", {item['route']}" if item.get("route") else ""
+            line = f", line {item['line']}" if item.get("line") else ""
+            console.print(f"  {label:9} {escape(str(value))}  [dim]({escape(item['source'])}{line}{extra})[/]")
+        if r.host is not None:
+            console.print(f"  {'host':9} {escape(r.host.summary())}")
+        if not r.findings:
+            console.print("[green]no findings[/]")
+            return
+        t = Table(show_lines=False, title_justify="left")
+        t.add_column("severity")
+        t.add_column("line", justify="right")
+        t.add_column("code")
+        t.add_column("message", overflow="fold")
+        for f in r.findings:
+            msg = escape(f.message) + (f"\n[dim]hint: {escape(f.hint)}[/]" if f.hint else "")
+            t.add_row(f"[{_STYLE[f.severity]}]{f.severity}[/]", str(f.line) if f.line else "-", f.code, msg)
+        console.print(t)
+        console.print(", ".join(f"{r.count(s)} {s}{'s' if r.count(s) != 1 and s != 'info' else ''}"
+                                for s in ("error", "warning", "info")))
+
+
+def load_host(path: str, matrix: Matrix) -> HostInfo:
+    """Read a capture; pass the matrix's GPU table when the parser takes one."""
+    from ..host.parse import read_capture
+
+    try:
+        takes_lookup = "cc_lookup" in inspect.signature(read_capture).parameters
+    except (TypeError, ValueError):
+        takes_lookup = False
+    if takes_lookup:
+        return read_capture(path, cc_lookup=matrix.compute_capability_for)
+    host = read_capture(path)
+    host.fill_compute_capability(matrix.compute_capability_for)
+    return host
+
+
+def run(args: argparse.Namespace, settings: Settings) -> ValidateResult:
+    from ..envfile import read_env_file
+    from ..matrix_load import load_matrix
+    from ..validate import validate_env
+
+    env = read_env_file(args.file)
+    matrix = load_matrix(settings.matrix_path)
+    host = load_host(args.host, matrix) if getattr(args, "host", None) else None
+    return ValidateResult(validate_env(env, matrix, host))
