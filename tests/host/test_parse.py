@@ -327,3 +327,11 @@ def test_parse_compute_caps() -> None:
     assert parse_compute_caps((RUN / "query-gpu.csv").read_text()) == {0: "9.0"}
     assert parse_compute_caps((RUN / "query-invalid.txt").read_text()) == {}
     assert parse_compute_caps((RUN / "query-noheader.csv").read_text()) == {}
+
+
+def test_real_doctor_json_from_the_gpu_run() -> None:
+    info = read_capture(RUN / "doctor.json")
+    assert info.format == "envkit-json" and info.status == "ok"
+    assert info.summary() == "1x NVIDIA H200 (sm 9.0), driver 580.159.04, CUDA 13.0"
+    assert (info.glibc, info.arch, info.nvidia_smi) == ("2.39", "x86_64", "/usr/local/nvidia/bin/nvidia-smi")
+    assert info.gpus[0].compute_capability_source == "nvidia-smi"
