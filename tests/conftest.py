@@ -104,3 +104,18 @@ def serve_channel(channel_server: Callable[[Path], ChannelServer]) -> Callable[[
         return channel_server(root).url
 
     return serve
+
+
+@pytest.fixture
+def envkit_settings(tmp_path: Path, rattler_cache: Path) -> object:
+    """Settings for a project in tmp_path (environment read from the monkeypatched os.environ)."""
+    from envkit.context import Settings, packaged_matrix
+
+    project = tmp_path / "project"
+    project.mkdir(exist_ok=True)
+    return Settings(
+        project_dir=project,
+        matrix_path=packaged_matrix(),
+        cache_dir=Path(os.environ["ENVKIT_CACHE_DIR"]),
+        env=dict(os.environ),
+    )

@@ -515,3 +515,26 @@ def verify_cache(records: Sequence[Record], cache_dir: Path) -> list[str]:
                 (pkgs / f"{r.dist}{ext}").unlink(missing_ok=True)
             dropped.append(r.dist)
     return dropped
+
+
+# --------------------------------------------------------------------------- activation
+
+
+def activation_script(prefix: Path, current_path: str) -> str:
+    """A bash script activating ``prefix`` (rattler.shell.activate): PATH, CONDA_PREFIX, activate.d scripts."""
+    from rattler.shell import ActivationVariables, PathModificationBehavior, Shell, activate
+
+    path = [p for p in current_path.split(":") if p]
+    variables = ActivationVariables(
+        current_prefix=None,
+        current_path=path,
+        path_modification_behavior=PathModificationBehavior.Replace,
+    )
+    res = activate(Path(prefix), variables, shell=Shell.bash)
+    return f"{res.script}\nexport CONDA_DEFAULT_ENV={_shquote(Path(prefix).name)}\n"
+
+
+def _shquote(s: str) -> str:
+    import shlex
+
+    return shlex.quote(s)

@@ -1,0 +1,150 @@
+"""``envkit create``: argument handling and progress display around ``envkit.create.create_env``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..context import Settings
+from ..create import CreateRequest, CreateResult, create_env
+from ..errors import ExitCode, InputError
+
+
+class LineReporter:
+    """Quiet progress lines on stderr (piped output)."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+
+    def step(self, name: str, detail: str = "") -> None:
+        print(f"envkit: {name}: {detail}" if detail else f"envkit: {name}", file=self.stream, flush=True)
+
+    def progress(self, kind: str, done: int, total: int | None, label: str = "") -> None:
+        pass
+
+
+class RichReporter:
+    """A rich progress bar on a terminal (stderr)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.console = Console(stderr=True)
+        self.bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=self.console, transient=True,
+        )
+        self.task: Any = None
+
+    def step(self, name: str, detail: str = "") -> None:
+        self.console.print(f"[bold]{name}[/] {detail}", highlight=False)
+
+    def progress(self, kind: str, done: int, total: int | None, label: str = "") -> None:
+        if self.task is None:
+            self.bar.start()
+            self.task = self.bar.add_task(kind, total=total)
+        self.bar.update(self.task, completed=done, total=total, description=f"{kind} {label}".strip())
+        if total is not None and done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self.task is not None:
+            self.bar.stop()
+            self.task = None
+
+
+def make_reporter(as_json: bool) -> Any:
+    if as_json:
+        return None
+    if sys.stderr.isatty():
+        return RichReporter()
+    return LineReporter()
+
+
+class CreateView:
+    def __init__(self, result: CreateResult) -> None:
+        self.result = result
+
+    def to_json(self) -> dict[str, Any]:
+        return self.result.to_json()
+
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode.OK)
+
+    def render(self, console: Any) -> None:
+        r = self.result
+        for note in r.notes:
+            console.print(f"note: {note}", highlight=False)
+        if r.status == "up to date":
+            console.print(f"{r.name or r.prefix}: up to date ({r.prefix})", highlight=False)
+        elif r.status == "dry run":
+            console.print(f"would install {len(r.packages)} packages into {r.prefix}:", highlight=False)
+            for p in r.packages:
+                console.print(f"  {p}", highlight=False)
+            return
+        else:
+            stack = ", ".join(f"{k} {v}" for k, v in r.stack.items() if v)
+            console.print(f"created {r.name or r.prefix} at {r.prefix}" + (f" ({stack})" if stack else ""),
+                          highlight=False)
+            if r.lock_file:
+                console.print(f"lock: {r.lock_file}", highlight=False)
+        console.print("use it with:", highlight=False)
+        for u in r.usage:
+            console.print(f"  {u}", highlight=False)
+
+
+def request_from_args(args: argparse.Namespace, settings: Settings) -> CreateRequest:
+    name = getattr(args, "name", None)
+    file = getattr(args, "file", None)
+    env_name = getattr(args, "env_name", None)
+    prefix = getattr(args, "prefix", None)
+    if file and name:
+        raise InputError("give a profile NAME or --file, not both")
+    if not file and not name:
+        raise InputError("envkit create needs a profile NAME or --file ENVIRONMENT.yml")
+    if file and not env_name and not prefix:
+        raise InputError("--file needs --name NAME or --prefix DIR")
+    host = None
+    host_file = getattr(args, "host", None)
+    if host_file:
+        from ..host.parse import read_capture
+
+        host = read_capture(host_file)
+    elif name and not file:
+        try:
+            from ..matrix_load import load_matrix
+            from ._host import host_for
+
+            host, _notes = host_for(args, settings, load_matrix(settings.matrix_path))
+        except ImportError:  # pragma: no cover
+            host = None
+    return CreateRequest(
+        profile=None if file else name,
+        file=Path(file) if file else None,
+        name=env_name,
+        prefix=Path(prefix) if prefix else None,
+        host_file=host_file,
+        host=host,
+        channels=list(getattr(args, "channel", []) or []),
+        offline=bool(getattr(args, "offline", False)),
+        locked=bool(getattr(args, "locked", False)),
+        force=bool(getattr(args, "force", False)),
+        no_smoke=bool(getattr(args, "no_smoke", False)),
+        backend=getattr(args, "backend", "rattler") or "rattler",
+        dry_run=bool(getattr(args, "dry_run", False)),
+    )
+
+
+def run(args: argparse.Namespace, settings: Settings) -> CreateView:
+    request = request_from_args(args, settings)
+    reporter = make_reporter(bool(getattr(args, "json", False)))
+    try:
+        result = create_env(request, settings, reporter)
+    finally:
+        if isinstance(reporter, RichReporter):
+            reporter.close()
+    return CreateView(result)

@@ -1,0 +1,47 @@
+"""``envkit remove (NAME | --prefix DIR)``: delete an environment (under its lock)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from ..context import Settings
+from ..errors import InputError
+from ..result import SimpleResult
+
+
+def remove_env(prefix: Path, lock_timeout: float | None = None) -> list[str]:
+    """Remove ``prefix`` and any envkit leftovers next to it. Returns notes."""
+    from ..envs import old_dir, staging_dir
+    from ..staging import _trash, env_lock
+
+    notes: list[str] = []
+    with env_lock(prefix, lock_timeout):
+        for p in (staging_dir(prefix), old_dir(prefix)):
+            if p.exists():
+                shutil.rmtree(p, ignore_errors=True)
+                notes.append(f"removed {p}")
+        if prefix.exists():
+            _trash(prefix)
+    return notes
+
+
+def run(args: argparse.Namespace, settings: Settings) -> SimpleResult:
+    from ..envs import find_env, old_dir
+
+    name = getattr(args, "name", None)
+    prefix_arg = getattr(args, "prefix", None)
+    if prefix_arg:
+        prefix = Path(prefix_arg).expanduser().resolve()
+        if not (prefix / "conda-meta").is_dir() and not old_dir(prefix).exists():
+            raise InputError(f"{prefix} is not a conda environment (no conda-meta/)", hint="nothing was removed")
+    elif name:
+        prefix = find_env(name, settings)
+    else:
+        raise InputError("give an environment NAME or --prefix DIR")
+    notes = remove_env(prefix)
+    return SimpleResult(
+        {"removed": str(prefix), "name": name, "notes": notes},
+        [*(f"note: {n}" for n in notes), f"removed {prefix}"],
+    )

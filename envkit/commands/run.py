@@ -1,0 +1,69 @@
+"""``envkit run (NAME | --prefix DIR) -- CMD``: run CMD inside an environment with conda activation.
+
+Activation uses rattler's activation script (``rattler.shell.activate``, via
+``envkit.engine.rattler_engine.activation_script``): PATH, CONDA_PREFIX, CONDA_DEFAULT_ENV, and every
+``etc/conda/activate.d/*.sh`` sourced; then ``exec "$@"`` in bash. The exit code of CMD is propagated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from ..context import Settings
+from ..envs import find_env
+from ..errors import EnvkitError, ExitCode, InputError
+
+
+class RunResult:
+    def __init__(self, code: int, argv: list[str], prefix: Path) -> None:
+        self.code = code
+        self.argv = argv
+        self.prefix = prefix
+
+    def to_json(self) -> dict[str, Any]:
+        return {"prefix": str(self.prefix), "argv": self.argv, "exit_code": self.code}
+
+    def render(self, console: Any) -> None:
+        pass
+
+    @property
+    def exit_code(self) -> int:
+        return self.code
+
+
+def resolve_prefix(name: str | None, prefix: str | None, settings: Settings) -> Path:
+    if prefix:
+        p = Path(prefix).expanduser().resolve()
+        if not (p / "conda-meta").is_dir():
+            raise InputError(f"{p} is not a conda environment (no conda-meta/)")
+        return p
+    if not name:
+        raise InputError("give an environment NAME or --prefix DIR")
+    return find_env(name, settings)
+
+
+def run_in_env(prefix: Path, cmd: list[str], env: dict[str, str] | None = None) -> int:
+    from ..engine.rattler_engine import activation_script
+
+    base = dict(os.environ if env is None else env)
+    script = activation_script(prefix, base.get("PATH", ""))
+    full = script + '\nexec "$@"\n'
+    try:
+        proc = subprocess.run(["bash", "-c", full, "envkit-run", *cmd], env=base, check=False)
+    except FileNotFoundError:
+        raise EnvkitError("bash is needed to activate the environment", exit_code=ExitCode.ENVIRONMENT)
+    return proc.returncode
+
+
+def run(args: argparse.Namespace, settings: Settings) -> RunResult:
+    cmd = list(getattr(args, "cmd", []) or [])
+    if cmd and cmd[0] == "--":
+        cmd = cmd[1:]
+    if not cmd:
+        raise InputError("nothing to run", hint="envkit run NAME -- CMD ARGS...")
+    prefix = resolve_prefix(getattr(args, "name", None), getattr(args, "prefix", None), settings)
+    return RunResult(run_in_env(prefix, cmd), cmd, prefix)

@@ -1,0 +1,204 @@
+"""Where named environments live, and what state a created environment is in.
+
+Named environments go where conda looks for them: the first writable of conda's ``envs_dirs``:
+
+1. ``CONDA_ENVS_PATH`` (``os.pathsep``-separated),
+2. ``envs_dirs:`` in the condarc (``$CONDARC`` or ``~/.condarc``),
+3. ``~/.conda/envs``.
+
+``conda env list`` and ``conda activate NAME`` then see them (conda scans its envs dirs).
+
+Every environment envkit built successfully has ``<prefix>/conda-meta/envkit.json`` (see
+``envkit.create``). ``env_state(prefix)``:
+
+* ``"broken"``: no or unreadable ``envkit.json``, ``complete`` not true, conda-meta missing, or an
+  unfinished swap next to it (``.<name>.envkit-old``);
+* ``"stale"``: the environment file or lock it was built from changed since (hashes differ) or is gone;
+* ``"up to date"``: otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .context import Settings
+from .errors import InputError
+
+RECORD = "envkit.json"
+UP_TO_DATE = "up to date"
+STALE = "stale"
+BROKEN = "broken"
+
+
+def _env(settings: Settings | None) -> dict[str, str]:
+    return settings.env if settings is not None and settings.env else dict(os.environ)
+
+
+def _condarc_envs_dirs(env: dict[str, str]) -> list[Path]:
+    rc = Path(env["CONDARC"]) if env.get("CONDARC") else Path(env.get("HOME", str(Path.home()))) / ".condarc"
+    if not rc.is_file():
+        return []
+    try:
+        import yaml
+
+        data = yaml.safe_load(rc.read_text()) or {}
+    except Exception:
+        return []
+    dirs = data.get("envs_dirs") if isinstance(data, dict) else None
+    if not isinstance(dirs, list):
+        return []
+    return [Path(os.path.expandvars(str(d))).expanduser() for d in dirs]
+
+
+def envs_dirs(settings: Settings | None = None) -> list[Path]:
+    """conda's envs dirs, in conda's order."""
+    env = _env(settings)
+    out: list[Path] = []
+    for part in env.get("CONDA_ENVS_PATH", "").split(os.pathsep):
+        if part.strip():
+            out.append(Path(part).expanduser())
+    out += _condarc_envs_dirs(env)
+    home = Path(env.get("HOME", str(Path.home())))
+    out.append(home / ".conda" / "envs")
+    seen: list[Path] = []
+    for d in out:
+        if d not in seen:
+            seen.append(d)
+    return seen
+
+
+def _writable(d: Path) -> bool:
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(d, os.W_OK | os.X_OK)
+
+
+def first_writable_envs_dir(settings: Settings | None = None) -> Path:
+    for d in envs_dirs(settings):
+        if _writable(d):
+            return d
+    raise InputError(
+        "no writable conda envs directory",
+        hint="set CONDA_ENVS_PATH to a writable directory or use --prefix DIR",
+    )
+
+
+def validate_name(name: str) -> str:
+    if not name or name in (".", "..") or "/" in name or name.startswith(".") or any(c.isspace() for c in name):
+        raise InputError(f"invalid environment name {name!r}", hint="use letters, digits, '-', '_' and '.'")
+    return name
+
+
+def find_env(name: str, settings: Settings | None = None) -> Path:
+    """The prefix of the existing environment ``name`` (raises InputError when there is none)."""
+    validate_name(name)
+    for d in envs_dirs(settings):
+        p = d / name
+        if (p / "conda-meta").is_dir():
+            return p
+    raise InputError(
+        f"no environment named {name!r}",
+        hint=f"looked in {', '.join(str(d) for d in envs_dirs(settings))}; create it with `envkit create {name}`",
+    )
+
+
+def env_dir_for(name: str, settings: Settings | None = None) -> Path:
+    """Where environment ``name`` is or will be: the existing one, else in the first writable envs dir."""
+    validate_name(name)
+    for d in envs_dirs(settings):
+        p = d / name
+        if (p / "conda-meta").is_dir():
+            return p
+    return first_writable_envs_dir(settings) / name
+
+
+def in_conda_envs_dirs(prefix: Path, settings: Settings | None = None) -> bool:
+    parent = prefix.resolve().parent
+    return any(parent == d.resolve() for d in envs_dirs(settings) if d.exists())
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_record(prefix: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((prefix / "conda-meta" / RECORD).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def old_dir(prefix: Path) -> Path:
+    return prefix.parent / f".{prefix.name}.envkit-old"
+
+
+def staging_dir(prefix: Path) -> Path:
+    return prefix.parent / f".{prefix.name}.envkit-staging"
+
+
+def env_state(prefix: Path) -> str:
+    prefix = Path(prefix)
+    if not (prefix / "conda-meta").is_dir():
+        return BROKEN
+    rec = read_record(prefix)
+    if rec is None or not rec.get("complete") or old_dir(prefix).exists():
+        return BROKEN
+    env_file = rec.get("env_file")
+    if env_file:
+        try:
+            if sha256_file(Path(env_file)) != rec.get("spec_hash"):
+                return STALE
+        except OSError:
+            return STALE
+    lock_file = rec.get("lock_file")
+    if lock_file:
+        try:
+            if sha256_file(Path(lock_file)) != rec.get("lock_hash"):
+                return STALE
+        except OSError:
+            return STALE
+    return UP_TO_DATE
+
+
+@dataclass
+class EnvInfo:
+    name: str
+    prefix: Path
+    state: str
+    record: dict[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        rec = self.record or {}
+        return {
+            "name": self.name,
+            "prefix": str(self.prefix),
+            "state": self.state,
+            "stack": rec.get("stack"),
+            "created": rec.get("created"),
+            "envkit_version": rec.get("envkit_version"),
+        }
+
+
+def list_envs(settings: Settings | None = None) -> list[EnvInfo]:
+    """Environments created by envkit (they have conda-meta/envkit.json, or an unfinished swap) in the envs dirs."""
+    out: list[EnvInfo] = []
+    seen: set[Path] = set()
+    for d in envs_dirs(settings):
+        if not d.is_dir():
+            continue
+        for p in sorted(d.iterdir()):
+            if p.name.startswith(".") or not p.is_dir() or p.resolve() in seen:
+                continue
+            if not (p / "conda-meta" / RECORD).exists() and not old_dir(p).exists():
+                continue
+            seen.add(p.resolve())
+            out.append(EnvInfo(p.name, p, env_state(p), read_record(p)))
+    return out
