@@ -27,9 +27,10 @@ def _dash(value: str) -> str | None:
     return None if value == "-" else value
 
 
-def test_expected_lists_every_capture() -> None:
+def test_expected_lists_every_capture(smi_data: Path) -> None:
+    assert smi_data == DATA
     listed = {row["file"] for row in _expected()}
-    on_disk = {p.name for p in CORPUS.iterdir() if p.name not in ("EXPECTED.tsv", "NOTES.md")}
+    on_disk = {p.name for p in (smi_data / "corpus").iterdir() if p.name not in ("EXPECTED.tsv", "NOTES.md")}
     assert listed == on_disk
     assert len(listed) == 86
 
