@@ -417,14 +417,14 @@ def install(
             )
         )
     except InstallerError as exc:
-        raise install_error(exc, records)
+        raise install_error(exc, records, prefix)
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             raise disk_full(prefix)
         raise InstallError(f"install into {prefix} failed: {exc}")
     except Exception as exc:
         if type(exc).__module__.startswith("rattler"):
-            raise install_error(exc, records)
+            raise install_error(exc, records, prefix)
         raise
     stats.seconds = time.perf_counter() - start
     if stats.post_link_failures:
@@ -443,11 +443,11 @@ def disk_full(where: Path) -> InstallError:
     )
 
 
-def install_error(exc: BaseException, records: Sequence[Any]) -> EnvkitError:
+def install_error(exc: BaseException, records: Sequence[Any], prefix: Path | None = None) -> EnvkitError:
     text = redact_text(str(exc))
     low = text.lower()
-    if "no space left" in low or "os error 28" in low:
-        return disk_full(Path("the prefix"))
+    if "no space left" in low or "os error 28" in low or "disk full" in low:
+        return disk_full(prefix or Path("the prefix"))
     m = re.search(r"failed to fetch (\S+?)(?:\.conda|\.tar\.bz2)?\b", text)
     if "sha256" in low or "hash mismatch" in low or "checksum" in low:
         return InstallError(
