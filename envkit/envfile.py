@@ -95,6 +95,8 @@ class EnvFile:
     prefix: str | None = None
     variables: dict[str, str] = field(default_factory=dict)
     doc: Document | None = None
+    # (line, spec as written, why) for specs a lenient read could not interpret
+    unparsed: list[tuple[int | None, str, str]] = field(default_factory=list)
 
     def find(self, *names: str) -> list[CondaDep]:
         wanted = {n.lower() for n in names}
@@ -203,6 +205,9 @@ def parse_pip_line(raw: str, line: int | None = None) -> PipDep:
     text = raw.strip()
     if text.startswith("-"):
         return PipDep(raw=raw, name=None, specifier="", local=None, option=text, line=line)
+    if text.startswith((".", "/", "~")) or (re.match(r"^[A-Za-z]:[\\/]", text) is not None):
+        # a local path (pip install ./pkg): a requirement without a project name
+        return PipDep(raw=raw, name=None, specifier="", local=None, option=None, line=line)
     if "://" in text and "@" not in text.split("://")[0]:
         egg = re.search(r"#egg=([A-Za-z0-9_.\-]+)", text)
         return PipDep(raw=raw, name=normalize(egg.group(1)) if egg else None, specifier="", local=None, option=None, line=line)
@@ -211,7 +216,7 @@ def parse_pip_line(raw: str, line: int | None = None) -> PipDep:
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
-        raise ValueError(f"not a pip requirement: {raw!r} ({exc})") from None
+        raise ValueError(f"not a pip requirement: {raw!r} ({str(exc).splitlines()[0]})") from None
     spec = str(req.specifier)
     local = None
     for s in req.specifier:
@@ -220,15 +225,17 @@ def parse_pip_line(raw: str, line: int | None = None) -> PipDep:
     return PipDep(raw=raw, name=normalize(req.name), specifier=spec, local=local, option=None, line=line)
 
 
-def read_env_file(path: Path | str) -> EnvFile:
-    return _from_doc(load(path))
+def read_env_file(path: Path | str, *, lenient: bool = False) -> EnvFile:
+    """Read an environment file. ``lenient``: a spec string that cannot be interpreted is kept in
+    ``EnvFile.unparsed`` instead of failing (the structure must still be right)."""
+    return _from_doc(load(path), lenient)
 
 
-def parse_env_text(text: str, file: str = "<string>") -> EnvFile:
-    return _from_doc(loads(text, file))
+def parse_env_text(text: str, file: str = "<string>", *, lenient: bool = False) -> EnvFile:
+    return _from_doc(loads(text, file), lenient)
 
 
-def _from_doc(doc: Document) -> EnvFile:
+def _from_doc(doc: Document, lenient: bool = False) -> EnvFile:
     if doc.data is None:
         raise EnvFileError("the file is empty; expected a conda environment (name, channels, dependencies)", file=doc.file)
     if not isinstance(doc.data, dict):
@@ -242,6 +249,7 @@ def _from_doc(doc: Document) -> EnvFile:
     deps = r.get("dependencies", list, [])
     conda: list[CondaDep] = []
     pip: list[PipDep] = []
+    unparsed: list[tuple[int | None, str, str]] = []
     for i, item in enumerate(deps):
         path = ("dependencies", i)
         line = doc.line(path)
@@ -262,6 +270,9 @@ def _from_doc(doc: Document) -> EnvFile:
                 try:
                     pip.append(parse_pip_line(entry, pline))
                 except ValueError as exc:
+                    if lenient:
+                        unparsed.append((pline, entry, str(exc)))
+                        continue
                     raise r.fail(str(exc), path=(*path, "pip", j)) from None
             continue
         if isinstance(item, (int, float)) and not isinstance(item, bool):
@@ -271,6 +282,9 @@ def _from_doc(doc: Document) -> EnvFile:
         try:
             conda.append(parse_conda_spec(item, line))
         except ValueError as exc:
+            if lenient:
+                unparsed.append((line, item, str(exc)))
+                continue
             raise r.fail(str(exc), "conda specs look like 'name', 'name=1.2', 'name>=1.2', 'channel::name=1.2'", path) from None
     variables: dict[str, Any] = r.get("variables", dict, {})
     return EnvFile(
@@ -283,4 +297,5 @@ def _from_doc(doc: Document) -> EnvFile:
         prefix=prefix,
         variables={str(k): str(v) for k, v in variables.items()},
         doc=doc,
+        unparsed=unparsed,
     )

@@ -152,7 +152,7 @@ class _Checker:
         evidence, self.findings = collect(env)
         self.ev = [self._resolve_range(e) for e in evidence]
         self.cuda = primary([e for e in of(self.ev, CUDA) if e.origin not in ("trt-suffix", "cudnn-suffix")])
-        self.cuda_any = self.cuda or primary(of(self.ev, CUDA))
+        self.cuda_any = primary(of(self.ev, CUDA))
         self.trt = primary(of(self.ev, TRT))
         self.tr: TensorRTRelease | None = None
         if self.trt and self.trt.version:

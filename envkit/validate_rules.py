@@ -205,7 +205,10 @@ def _major_of(version: str | None) -> int | None:
 def collect(env: EnvFile) -> tuple[list[Evidence], list[Finding]]:
     """Every piece of stack evidence in the file, plus info findings for specs it could not read."""
     out: list[Evidence] = []
-    notes: list[Finding] = []
+    notes: list[Finding] = [
+        Finding("info", line, "unparsed-spec", f"could not interpret {raw!r}: {why}; it is left out of the checks")
+        for line, raw, why in env.unparsed
+    ]
     for i, ch in enumerate(env.channels):
         m = _LABEL_CUDA.search(ch.strip())
         if m:
@@ -326,7 +329,7 @@ def of(evidence: list[Evidence], component: str, origins: Iterable[str] | None =
 
 
 def primary(evidence: list[Evidence]) -> Evidence | None:
-    """The most authoritative evidence carrying a version; else the best carrying a major."""
+    """The most authoritative evidence carrying a version; else one carrying a major; else any."""
     ranked = sorted(evidence, key=lambda e: (ORIGIN_RANK.get(e.origin, 50), e.line or 10**9))
     for e in ranked:
         if e.version:
@@ -334,7 +337,7 @@ def primary(evidence: list[Evidence]) -> Evidence | None:
     for e in ranked:
         if e.major is not None:
             return e
-    return None
+    return ranked[0] if ranked else None
 
 
 def where(e: Evidence) -> str:
