@@ -1,4 +1,4 @@
-"""Smoke payload, part 2: the smoke ONNX model, its numpy reference and the onnxruntime layer.
+"""Smoke payload, part 3: the smoke ONNX model, its numpy reference and the onnxruntime layer.
 
 Runs inside the environment's Python (see payload.py): standard library at top level, numpy/onnx/
 onnxruntime imported lazily.

@@ -1,4 +1,4 @@
-"""Smoke payload, part 3: the TensorRT layer and the engine cache.
+"""Smoke payload, part 4: the TensorRT layer and the engine cache.
 
 Runs inside the environment's Python (see payload.py). Uses only the API the found TensorRT has
 (8.5+): build_serialized_network, set_memory_pool_limit, named tensors with set_input_shape /
