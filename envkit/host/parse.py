@@ -19,14 +19,30 @@ file and listing the accepted formats.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from pathlib import Path
 
 from ..errors import InputError
 from . import model
+from .formats import (
+    _L_GPU,
+    _L_MIG,
+    _csv_header,
+    _looks_like_headerless_csv,
+    _mib,
+    _mig,
+    _new,
+    _parse_csv,
+    _parse_l,
+    _parse_version,
+    _value,
+    parse_compute_caps,
+)
 from .model import CcLookup, Gpu, HostInfo, normalize_cc
+
+__all__ = ["ACCEPTED", "detect_format", "parse_capture", "parse_compute_caps", "read_capture",
+           "status_from_error_text"]
 
 ACCEPTED = (
     "accepted formats: the plain `nvidia-smi` table, `nvidia-smi -q`, `nvidia-smi -q -x` (XML), "
@@ -43,39 +59,6 @@ _ERRORS: tuple[tuple[str, str], ...] = (
     ("No devices were found", model.FAILED),
     ("Unable to determine the device handle", model.FAILED),
 )
-
-_NA = {"", "n/a", "[n/a]", "not supported", "[not supported]", "unknown error", "[unknown error]",
-       "not available", "[not found]", "not found", "insufficient permissions", "[insufficient permissions]"}
-
-
-def _value(text: str | None) -> str | None:
-    """A reported value, or None for N/A-like values. Drops a '[Deprecated; ...]' suffix."""
-    if text is None:
-        return None
-    v = text.strip()
-    v = re.sub(r"\s*\[Deprecated[^\]]*\]\s*$", "", v)
-    if v.lower() in _NA or v.lower().startswith("deprecated"):
-        return None
-    return v
-
-
-def _mib(text: str | None) -> int | None:
-    v = _value(text)
-    if v is None:
-        return None
-    m = re.match(r"^(\d+)\s*(MiB|MB)?$", v)
-    if m:
-        return int(m.group(1))
-    m = re.match(r"^(\d+(?:\.\d+)?)\s*GiB$", v)
-    return int(float(m.group(1)) * 1024) if m else None
-
-
-def _mig(text: str | None) -> str | None:
-    if text is None:
-        return None
-    v = text.strip().strip("[]")
-    return v or None
-
 
 def status_from_error_text(text: str) -> tuple[str, str] | None:
     """(status, message line) when ``text`` is one of nvidia-smi's error messages."""
@@ -184,10 +167,6 @@ def parse_capture(text: str, file: str, cc_lookup: CcLookup | None = None) -> Ho
             )
     info.fill_compute_capability(cc_lookup)
     return info
-
-
-def _new(file: str, fmt: str) -> HostInfo:
-    return HostInfo(status=model.CAPTURE, source=file, format=fmt, driver_version=None, cuda_version=None)
 
 
 # ---- XML (nvidia-smi -q -x) --------------------------------------------------------------
@@ -344,146 +323,4 @@ def _parse_table(text: str, file: str) -> HostInfo:
         info.messages.append("the table lists no GPU")
     return info
 
-
-# ---- nvidia-smi --version ----------------------------------------------------------------
-def _parse_version(text: str, file: str) -> HostInfo:
-    info = _new(file, "version")
-    info.partial = True
-    fields: dict[str, str] = {}
-    for ln in text.splitlines():
-        key, sep, value = ln.partition(":")
-        if sep:
-            fields[key.strip().lower()] = value.strip()
-    info.driver_version = _value(fields.get("kmd version")) or _value(fields.get("driver version"))
-    info.cuda_version = _value(fields.get("cuda umd version")) or _value(fields.get("cuda version"))
-    info.messages.append("`nvidia-smi --version` holds only the driver and CUDA versions: no GPU facts")
-    return info
-
-
-# ---- nvidia-smi -L -----------------------------------------------------------------------
-_L_GPU = re.compile(r"^GPU (\d+): (.+?)(?: \(UUID: ([^)]*)\))?\s*$")
-_L_MIG = re.compile(r"^\s+MIG .*Device\s+\d+:.*$")
-
-
-def _parse_l(text: str, file: str) -> HostInfo:
-    info = _new(file, "L")
-    info.partial = True
-    mig_parents: set[int] = set()
-    for ln in text.splitlines():
-        m = _L_GPU.match(ln)
-        if m:
-            info.gpus.append(Gpu(index=int(m.group(1)), name=m.group(2).strip(), uuid=_value(m.group(3))))
-        elif _L_MIG.match(ln) and info.gpus:
-            mig_parents.add(info.gpus[-1].index)
-    for g in info.gpus:
-        if g.index in mig_parents:
-            g.mig_mode = "Enabled"
-    info.messages.append("`nvidia-smi -L` holds only GPU names and UUIDs: no driver or CUDA version")
-    return info
-
-
-# ---- --query-gpu CSV ---------------------------------------------------------------------
-_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(\s*\[[^\]]*\])?$")
-_ALIASES = {
-    "index": "index",
-    "name": "name", "gpu_name": "name",
-    "uuid": "uuid", "gpu_uuid": "uuid",
-    "pci.bus_id": "pci", "gpu_bus_id": "pci",
-    "driver_version": "driver", "kmd_version": "kmd",
-    "compute_cap": "cc",
-    "memory.total": "memory",
-    "mig.mode.current": "mig",
-    "count": "count",
-}
-
-
-def _split_csv(line: str) -> list[str]:
-    return [c.strip() for c in next(csv.reader([line], skipinitialspace=True), [])]
-
-
-def _csv_header(line: str) -> list[str] | None:
-    """Canonical field names of a --format=csv header line, or None if it is not one."""
-    cells = _split_csv(line)
-    if not cells or not all(_FIELD.match(c) for c in cells):
-        return None
-    names = [re.sub(r"\s*\[[^\]]*\]$", "", c).strip().lower() for c in cells]
-    if not any(n in _ALIASES for n in names):
-        return None
-    return names
-
-
-def _looks_like_headerless_csv(lines: list[str]) -> bool:
-    widths = {len(_split_csv(ln)) for ln in lines}
-    return len(widths) == 1 and widths.pop() >= 2
-
-
-def _parse_csv(text: str, file: str) -> HostInfo:
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    header = _csv_header(lines[0])
-    assert header is not None
-    info = _new(file, "csv")
-    info.partial = True
-    col: dict[str, int] = {}
-    for i, n in enumerate(header):
-        if n in _ALIASES:
-            col.setdefault(_ALIASES[n], i)
-    drivers: set[str] = set()
-    for lineno, ln in enumerate(lines[1:], start=2):
-        cells = _split_csv(ln)
-        if "is not a valid field" in ln:
-            raise InputError(f"nvidia-smi rejected a field: {ln.strip()}", file=file, line=lineno)
-        if len(cells) != len(header):
-            raise InputError(f"{len(cells)} values for {len(header)} header fields (truncated or mixed output?)",
-                             file=file, line=lineno)
-
-        def get(key: str, cells: list[str] = cells) -> str | None:
-            return _value(cells[col[key]]) if key in col else None
-
-        index_text = get("index")
-        cc = normalize_cc(get("cc"))
-        info.gpus.append(
-            Gpu(
-                index=int(index_text) if index_text and index_text.isdigit() else len(info.gpus),
-                name=get("name") or "",
-                compute_capability=cc,
-                compute_capability_source="nvidia-smi" if cc else None,
-                memory_total_mib=_mib(get("memory")),
-                uuid=get("uuid"),
-                mig_mode=_mig(cells[col["mig"]]) if "mig" in col else None,
-                pci_bus_id=get("pci"),
-            )
-        )
-        driver = get("kmd") or get("driver")
-        if driver:
-            drivers.add(driver)
-        count = get("count")
-        if count and count.isdigit():
-            info.attached_gpus = int(count)
-    if len(drivers) > 1:
-        info.messages.append(f"different driver versions in one capture: {', '.join(sorted(drivers))}")
-    info.driver_version = sorted(drivers)[0] if drivers else None
-    info.messages.append("a --query-gpu CSV carries no CUDA version field: cuda_version unknown")
-    if not info.gpus:
-        info.messages.append("the CSV has a header but no GPU rows")
-    return info
-
-
-def parse_compute_caps(text: str) -> dict[int, str]:
-    """{index: 'X.Y'} from `nvidia-smi --query-gpu=index,compute_cap --format=csv` output ({} if unusable)."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if not lines or "is not a valid field" in text:
-        return {}
-    header = _csv_header(lines[0])
-    if header is None or "index" not in header or "compute_cap" not in header:
-        return {}
-    ii, ci = header.index("index"), header.index("compute_cap")
-    out: dict[int, str] = {}
-    for ln in lines[1:]:
-        cells = _split_csv(ln)
-        if len(cells) != len(header) or not cells[ii].isdigit():
-            continue
-        cc = normalize_cc(_value(cells[ci]))
-        if cc:
-            out[int(cells[ii])] = cc
-    return out
 
