@@ -142,7 +142,7 @@ def make_logger() -> Any:
             self.messages: list[str] = []
 
         def log(self, severity: Any, msg: str) -> None:
-            if severity <= trt.ILogger.Severity.WARNING:
+            if int(severity) <= int(trt.ILogger.Severity.WARNING):  # INTERNAL_ERROR, ERROR, WARNING
                 self.messages.append(f"{severity.name}: {msg}")
 
     return Collect()
@@ -162,7 +162,7 @@ def parse_onnx(builder: trt.Builder, logger: trt.ILogger, model: bytes, flags: i
                 node = err.node_name() or f"node #{err.node()}"
             except AttributeError:  # 8.x parsers: index only
                 node = f"node #{err.node()}"
-            errors.append(f"{node}: {err.desc()}")
+            errors.append(f"parser: {node}: {err.desc()}")
     return network, parser, errors  # the parser must outlive the network's use
 
 
@@ -187,7 +187,10 @@ def build_engine(model: bytes, profile_shapes: dict[str, list[list[int]]], preci
     for name, (lo, opt, hi) in profile_shapes.items():
         profile.set_shape(name, trt.Dims(lo), trt.Dims(opt), trt.Dims(hi))
     config.add_optimization_profile(profile)
-    serialized = builder.build_serialized_network(network, config)
+    try:
+        serialized = builder.build_serialized_network(network, config)
+    except Exception as exc:  # some versions raise instead of returning None
+        return None, [*logger.messages[-10:], f"{type(exc).__name__}: {exc}"]
     if serialized is None:
         return None, list(logger.messages[-10:]) or ["build_serialized_network returned None"]
     return bytes(memoryview(serialized)), []
@@ -349,7 +352,12 @@ def _one_engine(runtime: trt.Runtime, logger: Any, cuda: Any, cfg: dict[str, Any
               "precision": precision}
     data, cache = load_cached_engine(path, expect)
     info: dict[str, Any] = {"engine_path": path, "strongly_typed": major >= 11}
-    engine = runtime.deserialize_cuda_engine(data) if data else None
+    engine = None
+    if data:
+        try:
+            engine = runtime.deserialize_cuda_engine(data)
+        except Exception:  # TensorRT refuses engines of another version/GPU; some versions raise
+            engine = None
     if data and engine is None:
         cache = "rebuilt (TensorRT refused to deserialize it)"
     if engine is None:
@@ -358,8 +366,9 @@ def _one_engine(runtime: trt.Runtime, logger: Any, cuda: Any, cfg: dict[str, Any
         info["build_seconds"] = round(time.perf_counter() - t0, 3)
         if data is None:
             info["error"] = ("TensorRT could not parse/build the model: " + "; ".join(errors[:20]))
-            info["fix"] = ("the nodes named are not supported by this TensorRT: replace the operators or provide "
-                           "a plugin") if any(":" in e for e in errors) else "see the TensorRT errors"
+            parsed = any(e.startswith("parser: ") for e in errors)
+            info["fix"] = ("the nodes named are not supported by this TensorRT: replace the operators, provide a "
+                           "plugin, or re-export the model") if parsed else "see the TensorRT errors above"
             return info
         engine = runtime.deserialize_cuda_engine(data)
         if engine is None:
