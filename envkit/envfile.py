@@ -142,6 +142,9 @@ def parse_conda_spec(raw: str, line: int | None = None) -> CondaDep:
             version = parts[0].strip() or None
             build = parts[1].strip() if len(parts) > 1 and parts[1].strip() else None
         elif rest[0] in "=<>!~" or rest[0].isdigit() or rest[0] == "*":
+            # "python >= 3.8", ">=8, <8.2": glue operators and commas to their versions first
+            rest = re.sub(r"(==|>=|<=|!=|~=|>|<|=)\s+", r"\1", rest)
+            rest = re.sub(r"\s*([,|])\s*", r"\1", rest)
             pieces = rest.split()
             if len(pieces) >= 2 and not any(pieces[1].startswith(o) for o in ("<", ">", "=", "!", ",", "|")):
                 version, build = pieces[0], pieces[1]

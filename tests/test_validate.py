@@ -142,7 +142,7 @@ def test_pip_trt_suffix_against_conda_cuda() -> None:
     text = ("channels: [conda-forge]\ndependencies:\n  - python=3.10\n  - cudatoolkit=11.8\n  - pip:\n"
             "    - --extra-index-url https://pypi.nvidia.com\n    - tensorrt-cu12==10.3.0\n")
     sev, line, msg = one(check(text), "trt-cuda-mismatch")
-    assert (sev, line) == ("error", 7) and "-cu11" in (next(f.hint for f in check(text).findings) or "")
+    assert (sev, line) == ("error", 7) and "CUDA 12" in msg and "-cu11" in (next(f.hint for f in check(text).findings) or "")
     ok = check(text.replace("tensorrt-cu12", "tensorrt-cu11"))
     assert ok.findings == []
 

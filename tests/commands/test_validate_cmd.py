@@ -1,0 +1,128 @@
+"""`envkit validate` through the CLI: table, JSON contract, exit codes, bad input, --host, import speed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from envkit.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data" / "envfiles"
+HOSTS = DATA / "hosts"
+REAL = ROOT / "matrix.yaml"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["--matrix", str(REAL), *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_classic_clean_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate", str(DATA / "classic-trt86.yml"))
+    assert code == 0 and "no findings" in out
+    assert "TensorRT  8.6" in out and "CUDA      11.8" in out and "cuDNN     8.9" in out
+
+
+def test_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate", "--json", str(DATA / "trt10-cu12-with-cudatoolkit118.yml"))
+    data = json.loads(out)
+    assert code == 1
+    assert data["file"] == str(DATA / "trt10-cu12-with-cudatoolkit118.yml") and data["host"] is None
+    assert set(data["stack"]) == {"cuda", "cudnn", "tensorrt", "python"}
+    assert data["stack"]["cuda"]["version"] == "11.8" and data["stack"]["tensorrt"]["route"] == "pip"
+    assert data["findings"] == [
+        {
+            "severity": "error",
+            "line": 12,
+            "code": "trt-cuda-mismatch",
+            "message": data["findings"][0]["message"],
+            "hint": data["findings"][0]["hint"],
+        }
+    ]
+    assert data["summary"] == {"error": 1, "warning": 0, "info": 0}
+
+
+def test_warnings_only_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    path = DATA / "corpus" / "nv-morpheus__Morpheus__conda_environments_all_cuda-128_arch-x86_64.yaml"
+    code, out, _ = run(capsys, "validate", str(path))
+    assert code == 0 and "cuda-minor-mismatch" in out and "warning" in out and "155" in out
+
+
+def test_table_shows_codes_lines_and_hints(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate", str(DATA / "unpinned.yml"))
+    assert code == 0
+    for text in ("unpinned-critical", "pip-stub-needs-nvidia-index", "hint:", "0 errors, 4 warnings, 0 info"):
+        assert text in out
+
+
+def test_host_driver_too_old(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate", "--json", str(DATA / "cuda128-trt108.yml"), "--host",
+                       str(HOSTS / "netdata-geforce-rtx-3060-laptop-515.65.01.xml"))
+    data = json.loads(out)
+    assert code == 1 and [f["code"] for f in data["findings"]] == ["driver-too-old"]
+    assert data["host"]["driver_version"] == "515.65.01"
+
+
+def test_host_gpu_too_old_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate", str(DATA / "trt105-cuda126.yml"), "--host",
+                       str(HOSTS / "netdata-tesla-p100-pcie-16gb-510.47.03.xml"))
+    assert code == 1 and "gpu-too-old" in out and "driver-too-old" in out and "host" in out
+
+
+def test_host_name_lookup_fills_compute_capability(capsys: pytest.CaptureFixture[str]) -> None:
+    # the table format has no compute capability: the matrix's GPU table gives the L4's 8.9
+    code, out, _ = run(capsys, "validate", "--json", str(DATA / "classic-trt86.yml"), "--host",
+                       str(HOSTS / "thamada-l4-550.90.07.txt"))
+    data = json.loads(out)
+    assert code == 0 and data["findings"] == []
+    assert data["host"]["gpus"][0]["compute_capability"] == "8.9"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("invalid-yaml.yml", "invalid-yaml.yml:5: not valid YAML"),
+        ("deps-not-list.yml", "deps-not-list.yml:2: dependencies: expected a list, got the string 'python=3.9'"),
+        ("dep-number.yml", "dep-number.yml:4: dependencies[1]: expected a package spec string, got the number 3.9"),
+        ("unknown-key.yml", "unknown-key.yml:2: channel: unknown key 'channel'"),
+        ("empty.yml", "empty.yml: the file is empty"),
+    ],
+)
+def test_bad_files_exit_2(capsys: pytest.CaptureFixture[str], name: str, message: str) -> None:
+    code, out, err = run(capsys, "validate", str(DATA / "bad" / name))
+    assert code == 2 and message in err and out == ""
+    code, out, _ = run(capsys, "validate", "--json", str(DATA / "bad" / name))
+    data = json.loads(out)
+    assert code == 2 and data["exit_code"] == 2 and message in data["message"]
+
+
+def test_missing_file_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "validate", str(tmp_path / "nope.yml"))
+    assert code == 2 and "file not found" in err
+
+
+def test_odd_specs_are_info_not_failures(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    p = tmp_path / "env.yml"
+    p.write_text("channels: [conda-forge]\ndependencies:\n  - 'foo bar baz'\n  - pip:\n    - 'a ==== b'\n")
+    code, out, _ = run(capsys, "validate", "--json", str(p))
+    data = json.loads(out)
+    assert code == 0 and [(f["severity"], f["line"], f["code"]) for f in data["findings"]] == [
+        ("info", 3, "unparsed-spec"), ("info", 5, "unparsed-spec")]
+
+
+def test_validate_does_not_import_rattler_or_onnx() -> None:
+    code = (
+        "import sys; from envkit.cli import main; "
+        f"rc = main(['--matrix', {str(REAL)!r}, 'validate', '--json', {str(DATA / 'classic-trt86.yml')!r}]); "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('rattler', 'onnx', 'onnxruntime', 'tensorrt')]; "
+        "print('BAD', bad, file=sys.stderr); sys.exit(rc or (1 if bad else 0))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "BAD []" in proc.stderr
