@@ -286,9 +286,9 @@ class Checker:
             if missing and mirrors:
                 where = ", ".join(c.describe() for c in mirrors)
                 return FAIL, f"{', '.join(dict.fromkeys(missing))} missing on {where} for {target.platform}"
+            if not any(v.startswith("__cuda=") for v in vps) and "__cuda" in text:
+                fact = "no __cuda: " + (target.note or "the target gives no CUDA version") + ", and CUDA packages need one"
             head = f"no solution for {target.label}" + (f": {fact}" if fact else "")
-            if target.note:
-                head += f" ({target.note})"
             return FAIL, head + "\n" + short
         except Exception as exc:
             return FAIL, redact_text(f"solve failed: {exc}")
