@@ -1,0 +1,90 @@
+"""``envkit mirror-check``: compare a mirror with upstream for the pinned packages of environments."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ExitCode
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..check.mirror import ChannelAge, PackageReport
+    from ..context import Settings
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+@dataclass
+class MirrorCheckResult:
+    packages: list[PackageReport]
+    channels: list[ChannelAge]
+    seconds: float
+
+    @property
+    def problems(self) -> list[PackageReport]:
+        return [p for p in self.packages if p.status != "present"]
+
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode.FINDINGS if self.problems else ExitCode.OK)
+
+    def summary(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for p in self.packages:
+            counts[p.status] = counts.get(p.status, 0) + 1
+        return {"ok": not self.problems, "total": len(self.packages), **counts, "seconds": round(self.seconds, 3)}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "packages": [p.to_json() for p in self.packages],
+            "channels": [c.to_json() for c in self.channels],
+            "summary": self.summary(),
+        }
+
+    def render(self, console: Console) -> None:
+        from rich.table import Table
+
+        from ..config import redact
+
+        table = Table(title="mirror vs upstream")
+        for col in ("upstream", "mirror", "subdir", "mirror behind by", "errors"):
+            table.add_column(col)
+        for c in self.channels:
+            table.add_row(redact(c.upstream), redact(c.mirror), c.subdir, _age(c.lag_seconds), "; ".join(c.errors))
+        console.print(table)
+        for p in self.problems:
+            console.print(f"[bold red]{p.status}[/] {p.environment}: {p.package} ({p.subdir}): {p.reason}",
+                          highlight=False)
+        s = self.summary()
+        console.print(f"{s.get('present', 0)} of {s['total']} pinned packages identical on the mirror")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> MirrorCheckResult:
+    from ..check.mirror import compare, mirror_map, pinned_packages
+    from ..check.repodata import RepodataCache
+    from ..check.units import project_units, select_units
+    from ..config import load_config
+
+    start = time.perf_counter()
+    config = load_config(settings)
+    mirror_for = mirror_map(config, args.mirror, args.upstream)
+    names = list(args.names or [])
+    units = select_units(settings, names, False, []) if names else project_units(settings)
+    pins = [p for u in units for p in pinned_packages(u)]
+    cache = RepodataCache(settings.cache_dir, offline=config.offline)
+    packages, channels = compare(pins, cache, mirror_for)
+    return MirrorCheckResult(packages, channels, time.perf_counter() - start)
