@@ -96,13 +96,15 @@ def activation_env(prefix: Path, base: dict[str, str] | None = None) -> dict[str
     """
     env = {k: v for k, v in os.environ.items() if k not in _LEAKY_VARS} if base is None else dict(base)
     prefix = Path(prefix)
+    activated = _rattler_activation(prefix, env)  # runs etc/conda/activate.d when there is one
+    if activated:
+        activated["CONDA_PREFIX"] = str(prefix)
+        parts = [p for p in activated.get("PATH", "").split(os.pathsep) if p]
+        activated["PATH"] = os.pathsep.join(dict.fromkeys(parts))  # rattler's script may repeat entries
+        return activated
     env["CONDA_PREFIX"] = str(prefix)
     env["CONDA_DEFAULT_ENV"] = prefix.name
     env["PATH"] = os.pathsep.join([str(prefix / "bin"), *[p for p in env.get("PATH", "").split(os.pathsep) if p]])
-    activated = _rattler_activation(prefix, env)
-    if activated:
-        activated["CONDA_PREFIX"] = str(prefix)
-        return activated
     return env
 
 

@@ -200,3 +200,15 @@ def test_report_save_load_render(tmp_path: Path) -> None:
     assert "no NVIDIA driver" in text and "fix: install it" in text and "failed (driver)" in text
     (tmp_path / "conda-meta" / "envkit-smoke.json").write_text("{}")
     assert load_saved_report(tmp_path) is None
+
+
+def test_activation_runs_activate_d_scripts(tmp_path: Path) -> None:
+    pytest.importorskip("rattler")
+    act = tmp_path / "etc" / "conda" / "activate.d"
+    act.mkdir(parents=True)
+    (act / "envkit-test.sh").write_text('export ENVKIT_ACT_TEST="from activate.d"\n')
+    env = activation_env(tmp_path, {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LD_LIBRARY_PATH": "/opt/x"})
+    assert env["ENVKIT_ACT_TEST"] == "from activate.d"
+    assert env["PATH"].split(os.pathsep)[0] == str(tmp_path / "bin")
+    assert env["PATH"].split(os.pathsep).count("/usr/bin") == 1
+    assert env["CONDA_PREFIX"] == str(tmp_path) and env["LD_LIBRARY_PATH"] == "/opt/x"
