@@ -249,7 +249,8 @@ def _from_doc(doc: Document, lenient: bool = False) -> EnvFile:
     prefix = r.get("prefix", str)
     channels = r.str_list("channels")
     channel_lines = [doc.line(("channels", i)) for i in range(len(channels))]
-    deps = r.get("dependencies", list, [])
+    # "dependencies:" with nothing under it is an empty list, not an error
+    deps = [] if doc.data.get("dependencies", 0) is None else r.get("dependencies", list, [])
     conda: list[CondaDep] = []
     pip: list[PipDep] = []
     unparsed: list[tuple[int | None, str, str]] = []

@@ -156,7 +156,10 @@ class _Checker:
         self.trt = primary(of(self.ev, TRT))
         self.tr: TensorRTRelease | None = None
         if self.trt and self.trt.version:
-            self.tr = self.m.tensorrt_release(self.trt.version)
+            try:
+                self.tr = self.m.tensorrt_release(self.trt.version)
+            except ValueError:
+                self.tr = None
         self.cudnn = primary(of(self.ev, CUDNN))
         self.python = primary(of(self.ev, PYTHON))
 
@@ -477,7 +480,7 @@ class _Checker:
         for d in env.pip:
             if d.name in _DEPRECATED_PIP:
                 self.add("warning", d.line, "deprecated-package", f"{d.raw.strip()}: {_DEPRECATED_PIP[d.name]}",
-                         "use tensorrt-cu12 (or tensorrt-cu13) from PyPI with --extra-index-url https://pypi.nvidia.com"
+                         "use the PyPI names: tensorrt==8.5.x/8.6.x, or tensorrt-cu12/-cu13 for TensorRT 10 and later"
                          if d.name == "nvidia-tensorrt" else "remove it")
         ort = env.find_pip("onnxruntime-gpu")
         if ort:

@@ -125,3 +125,15 @@ def test_bad_files(name: str, message: str) -> None:
     assert info.value.exit_code == 2
     if name == "unknown-key.yml":
         assert info.value.hint == "did you mean 'channels'?"
+
+
+def test_empty_dependencies_is_an_empty_list() -> None:
+    env = parse_env_text("name: x\nchannels: [conda-forge]\ndependencies:\n", "env.yml")
+    assert env.conda == [] and env.pip == []
+
+
+def test_spaced_operators() -> None:
+    assert parse_conda_spec("python >= 3.8").version == ">=3.8"
+    assert parse_conda_spec("foo >=1.0 , <2 | ==3").version == ">=1.0,<2|==3"
+    assert (parse_conda_spec("numpy 1.21.* py39_0").version, parse_conda_spec("numpy 1.21.* py39_0").build) == (
+        "1.21.*", "py39_0")

@@ -364,3 +364,30 @@ def test_driver_messages_name_versions(matrix: Matrix) -> None:
     gpu = next(f for f in r.findings if f.code == "gpu-too-old")
     assert "Tesla P100-PCIE-16GB" in gpu.message and "6.0" in gpu.message and "7.5" in gpu.message
     assert gpu.hint and "8.5, 8.6" in gpu.hint
+
+
+def test_random_mixtures_never_crash(matrix: Matrix) -> None:
+    """Specs from every test file plus odd ones, mixed at random, with and without hosts: no rule may fail."""
+    import json
+    import random
+
+    specs = [ln.strip()[2:].strip('"') for p in DATA.rglob("*.y*ml") for ln in p.read_text().splitlines()
+             if ln.strip().startswith("- ") and not ln.strip().startswith("- pip:")]
+    specs += ["tensorrt-cu13-libs", "tensorrt==10.*", "tensorrt>=8.6.1", "nvidia-cuda-runtime==13.0.48", "cupy-cuda12x",
+              "cupy-cuda102", "libnvinfer=10.16.1.11", "cuda-version>=12,<13", "cudatoolkit=11.8|12.0",
+              "torch==2.5.1+cpu", "cuda-version=99.1", "cudnn=99", "tensorrt-cu99==10.3.0", "cudatoolkit=abc",
+              "cudatoolkit>=", "python=3.x", "x[version='>=1']"]
+    hosts = [None] + [read_capture(h, cc_lookup=matrix.compute_capability_for)
+                      for h in sorted(HOSTS.iterdir()) if h.suffix != ".tsv"]
+    rnd = random.Random(7)
+    for _ in range(400):
+        deps = rnd.sample(specs, rnd.randint(0, 10))
+        conda = [d for d in deps if rnd.random() < 0.6]
+        pip = [d for d in deps if d not in conda]
+        text = f"channels: {json.dumps(rnd.sample(['conda-forge', 'nvidia', 'nvidia/label/cuda-12.1.0'], 2))}\n"
+        text += "dependencies:\n" + "".join(f"  - {json.dumps(d)}\n" for d in conda)
+        if pip:
+            text += "  - pip:\n" + "".join(f"    - {json.dumps(d)}\n" for d in pip)
+        r = validate_env(parse_env_text(text, "f.yml", lenient=True), matrix, rnd.choice(hosts))
+        assert "internal" not in r.codes(), (text, [f.to_json() for f in r.findings])
+        json.dumps(r.to_json())
