@@ -61,9 +61,15 @@ def run_in_env(prefix: Path, cmd: list[str], env: dict[str, str] | None = None) 
 
 def run(args: argparse.Namespace, settings: Settings) -> RunResult:
     cmd = list(getattr(args, "cmd", []) or [])
+    name = getattr(args, "name", None)
+    prefix_arg = getattr(args, "prefix", None)
+    if prefix_arg and name:
+        # `envkit run --prefix DIR -- CMD ...`: argparse hands CMD's first word to the NAME positional
+        cmd = [name, *cmd]
+        name = None
     if cmd and cmd[0] == "--":
         cmd = cmd[1:]
     if not cmd:
         raise InputError("nothing to run", hint="envkit run NAME -- CMD ARGS...")
-    prefix = resolve_prefix(getattr(args, "name", None), getattr(args, "prefix", None), settings)
+    prefix = resolve_prefix(name, prefix_arg, settings)
     return RunResult(run_in_env(prefix, cmd), cmd, prefix)
