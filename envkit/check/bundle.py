@@ -1,0 +1,241 @@
+"""``envkit bundle NAME --out DIR``: the locked packages of an environment as a self-contained offline folder.
+
+Layout of DIR (an indexed local conda channel plus everything ``envkit create`` needs)::
+
+    noarch/ linux-64/ ...      the locked conda packages, sha256-checked, indexed by rattler (no shards)
+    wheels/                    the pinned pip requirements (pip download --no-deps, for the lock's platform)
+    environment.yml            channels: [file://DIR], pip section with --no-index --find-links DIR/wheels
+    envkit.lock                the lock with its URLs pointing into DIR (for ``envkit create --locked``)
+    original/                  the environment file and lock as they were
+    manifest.json              every file with its sha256 (``verify_bundle`` re-hashes them)
+
+On the air-gapped machine: ``envkit create NAME --channel file://DIR --offline`` (the project's profile),
+or ``envkit create --file DIR/environment.yml --name NAME --locked --offline`` (exactly the bundle).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..config import redact
+from ..errors import ChannelError, EnvkitError, ExitCode, InputError, InstallError
+from .repodata import local_path
+
+if TYPE_CHECKING:
+    from ..engine.rattler_engine import Record
+    from ..envfile import EnvFile
+    from .steps import EnvUnit
+
+MANIFEST = "manifest.json"
+SCHEMA = "envkit.bundle/1"
+PIP_PLATFORMS = {
+    "linux-64": ["manylinux2014_x86_64", "manylinux_2_28_x86_64", "linux_x86_64"],
+    "linux-aarch64": ["manylinux2014_aarch64", "manylinux_2_28_aarch64", "linux_aarch64"],
+}
+
+
+@dataclass
+class BundleReport:
+    out: Path
+    environment: str
+    conda: list[dict[str, Any]] = field(default_factory=list)
+    wheels: list[dict[str, Any]] = field(default_factory=list)
+    verified: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "out": str(self.out),
+            "environment": self.environment,
+            "conda": self.conda,
+            "wheels": self.wheels,
+            "verified_files": self.verified,
+            "seconds": round(self.seconds, 3),
+            "create": f"envkit create {self.environment} --channel {self.out.resolve().as_uri()} --offline",
+        }
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fetch(url: str, dest: Path, timeout: float = 60.0) -> None:
+    src = local_path(url) if url.startswith("file://") else (Path(url) if "://" not in url else None)
+    tmp = dest.with_name(dest.name + ".part")
+    try:
+        if src is not None:
+            shutil.copyfile(src, tmp)
+        else:
+            req = urllib.request.Request(url, headers={"User-Agent": "envkit-bundle"})
+            with urllib.request.urlopen(req, timeout=timeout) as resp, open(tmp, "wb") as fh:
+                shutil.copyfileobj(resp, fh, 1 << 20)
+        tmp.replace(dest)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ChannelError(f"cannot download {redact(url)}: {getattr(exc, 'reason', exc)}",
+                           "is the channel (or mirror) reachable? `envkit check` tells which package is missing")
+
+
+def download_conda(records: list[Record], out: Path, workers: int = 8) -> list[dict[str, Any]]:
+    """Download every record into ``out/<subdir>/`` and check its sha256 against the lock."""
+
+    def one(r: Record) -> dict[str, Any]:
+        dest = out / r.subdir / r.file_name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not (dest.is_file() and r.sha256 and sha256_file(dest) == r.sha256):
+            _fetch(r.url, dest)
+        got = sha256_file(dest)
+        if r.sha256 and got != r.sha256:
+            dest.unlink(missing_ok=True)
+            raise ChannelError(
+                f"sha256 mismatch for {r.file_name} from {redact(r.url)}: the lock has {r.sha256}, the download {got}",
+                "the channel or mirror serves a different build under the same name (a broken sync)",
+            )
+        return {"file": f"{r.subdir}/{r.file_name}", "sha256": got, "url": redact(r.url), "size": dest.stat().st_size}
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, records))
+
+
+def download_wheels(env: EnvFile, out: Path, index: str, platform: str, python: str | None,
+                    env_vars: dict[str, str] | None = None, timeout: float = 600.0) -> list[dict[str, Any]]:
+    """``pip download --no-deps`` of every pinned requirement of the pip section into ``out``."""
+    reqs = [d for d in env.pip if d.name]
+    if not reqs:
+        return []
+    unpinned = [d.raw for d in reqs if d.pinned_version is None]
+    if unpinned:
+        raise InputError(f"cannot bundle unpinned pip requirements: {', '.join(unpinned)}",
+                         "pin them with == (a bundle is exactly what the environment installs)", file=env.path)
+    out.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--no-input",
+            "--dest", str(out), "--index-url", index]
+    for opt in env.pip_options():
+        parts = (opt.option or "").replace("=", " ").split()
+        if len(parts) == 2 and parts[0] == "--extra-index-url":
+            argv += parts
+    if platform in PIP_PLATFORMS and python:
+        argv += ["--only-binary=:all:", "--python-version", python]
+        for tag in PIP_PLATFORMS[platform]:
+            argv += ["--platform", tag]
+    argv += [d.raw.strip() for d in reqs]
+    from ..proc import clean_env, run
+
+    before = set(out.iterdir())
+    res = run(argv, timeout=timeout, env=clean_env(env_vars, PIP_NO_INPUT="1"))
+    if not res.ok:
+        raise InstallError(f"pip download failed ({res.describe()}):\n{res.output[-2000:]}",
+                           f"does {redact(index)} have these versions for {platform}? `envkit check` step pip says")
+    files = sorted(set(out.iterdir()) - before) or sorted(out.iterdir())
+    return [{"file": f"wheels/{p.name}", "sha256": sha256_file(p), "size": p.stat().st_size} for p in files]
+
+
+def _env_text(env: EnvFile, channel: str, wheels: Path | None) -> str:
+    lines = [f"name: {env.name}" if env.name else None, "channels:", f"  - {channel}", "dependencies:"]
+    lines += [f"  - {d.raw.split('::', 1)[1] if '::' in d.raw else d.raw}" for d in env.conda]
+    pip = [d for d in env.pip if d.name]
+    if pip:
+        lines.append("  - pip:")
+        lines.append("      - --no-index")
+        if wheels is not None:
+            lines.append(f"      - --find-links {wheels}")
+        lines += [f"      - {d.raw}" for d in pip]
+    return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+def verify_bundle(out: Path) -> tuple[int, list[str]]:
+    """Re-hash every file of ``out/manifest.json``: (files checked, problems)."""
+    manifest = Path(out) / MANIFEST
+    if not manifest.is_file():
+        return 0, [f"{manifest} missing"]
+    data = json.loads(manifest.read_text())
+    problems = []
+    for rel, sha in data.get("files", {}).items():
+        p = Path(out) / rel
+        if not p.is_file():
+            problems.append(f"{rel}: missing")
+        elif sha256_file(p) != sha:
+            problems.append(f"{rel}: sha256 differs from the manifest")
+    return len(data.get("files", {})), problems
+
+
+def make_bundle(unit: EnvUnit, out: Path, *, pip_index: str, env_vars: dict[str, str] | None = None) -> BundleReport:
+    import asyncio
+
+    from rattler.index import index_fs
+
+    from ..engine.lockfile import read_lock, write_lock
+    from ..envfile import read_env_file
+
+    start = time.perf_counter()
+    if not unit.env_path.is_file():
+        raise InputError(f"{unit.name}: no environment file at {unit.env_path}", f"run `envkit generate {unit.name}`")
+    if not unit.lock_path.is_file():
+        raise InputError(f"{unit.name}: no lock at {unit.lock_path}", f"run `envkit create {unit.name}` first: "
+                         "a bundle holds exactly the locked packages")
+    env = read_env_file(unit.env_path)
+    lock = read_lock(unit.lock_path, channels=env.channels)
+    out = Path(out).resolve()
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise InputError(f"{out} exists and is not an envkit bundle", "pick an empty or new directory for --out")
+    out.mkdir(parents=True, exist_ok=True)
+    report = BundleReport(out, unit.name)
+    report.conda = download_conda(lock.records, out)
+    for sub in {"noarch", lock.target.platform}:
+        (out / sub).mkdir(exist_ok=True)
+    asyncio.run(index_fs(out, write_zst=False, write_shards=False, force=True))
+    python = next((r.version for r in lock.records if r.name == "python"), None)
+    py_mm = ".".join(python.split(".")[:2]) if python else None
+    wheels_dir = out / "wheels"
+    report.wheels = download_wheels(env, wheels_dir, pip_index, lock.target.platform, py_mm, env_vars)
+    # the originals, then the bundle's own environment file and lock (URLs into the bundle)
+    (out / "original").mkdir(exist_ok=True)
+    shutil.copyfile(unit.env_path, out / "original" / "environment.yml")
+    shutil.copyfile(unit.lock_path, out / "original" / "envkit.lock")
+    channel = out.as_uri()
+    (out / "environment.yml").write_text(_env_text(env, channel, wheels_dir if report.wheels else None))
+    write_lock(_rebased(lock.records, channel), lock.target, [channel], out / "envkit.lock")
+    files = {item["file"]: item["sha256"] for item in report.conda + report.wheels}
+    for rel in ("environment.yml", "envkit.lock", "original/environment.yml", "original/envkit.lock"):
+        files[rel] = sha256_file(out / rel)
+    manifest = {
+        "schema": SCHEMA,
+        "environment": unit.name,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "platform": lock.target.platform,
+        "virtual_packages": list(lock.target.virtual_packages),
+        "conda": report.conda,
+        "wheels": report.wheels,
+        "files": files,
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    report.verified, problems = verify_bundle(out)
+    if problems:
+        raise EnvkitError("the bundle does not verify: " + "; ".join(problems), exit_code=ExitCode.INSTALL)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _rebased(records: list[Record], channel: str) -> list[Record]:
+    from rattler import RepoDataRecord
+
+    from ..engine.rattler_engine import Record as Rec
+
+    out = []
+    for r in records:
+        raw = RepoDataRecord(r.raw, r.file_name, f"{channel}/{r.subdir}/{r.file_name}", channel + "/")
+        out.append(Rec.from_rattler(raw))
+    return out

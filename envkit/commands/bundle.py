@@ -1,0 +1,46 @@
+"""``envkit bundle NAME --out DIR``: the locked packages (conda and pip) as an offline channel folder."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ExitCode
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..check.bundle import BundleReport
+    from ..context import Settings
+
+
+@dataclass
+class BundleResult:
+    report: BundleReport
+
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode.OK)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.report.to_json()
+
+    def render(self, console: Console) -> None:
+        r = self.report
+        console.print(f"bundled {r.environment}: {len(r.conda)} conda packages, {len(r.wheels)} wheels -> {r.out}")
+        console.print(f"verified {r.verified} files (sha256) in {r.seconds:.2f} s")
+        console.print("on the offline machine:")
+        console.print(f"  {r.to_json()['create']}")
+        console.print(f"  envkit create --file {r.out}/environment.yml --name {r.environment} --locked --offline")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> BundleResult:
+    from ..check.bundle import make_bundle
+    from ..check.steps import DEFAULT_PIP_INDEX
+    from ..check.units import select_units
+
+    (unit,) = select_units(settings, [args.name], False, [])
+    env = settings.env or {}
+    index = env.get("ENVKIT_PIP_INDEX_URL") or env.get("PIP_INDEX_URL") or DEFAULT_PIP_INDEX
+    return BundleResult(make_bundle(unit, args.out, pip_index=index, env_vars=env or None))
