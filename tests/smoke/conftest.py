@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -21,13 +20,3 @@ def prefix(tmp_path: Path) -> Path:
     p = tmp_path / "env"
     (p / "conda-meta").mkdir(parents=True)
     return p
-
-
-def write_stack(prefix: Path, **stack: str | None) -> None:
-    (prefix / "conda-meta" / "envkit.json").write_text(json.dumps({"complete": True, "stack": stack}))
-
-
-def layer(report_layers: list[dict], name: str) -> dict:  # type: ignore[type-arg]
-    found = [lay for lay in report_layers if lay["name"] == name]
-    assert found, f"no {name} layer in {[lay['name'] for lay in report_layers]}"
-    return found[0]

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import layer, write_stack
+from smoke_helpers import layer, write_stack
 
 from envkit.smoke import load_saved_report, smoke_prefix
 from envkit.smoke.payload import ldconfig_paths

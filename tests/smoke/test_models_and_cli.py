@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import layer, write_stack
+from smoke_helpers import layer, write_stack
 
 from envkit.cli import main
 from envkit.commands.smoke import parse_shapes
