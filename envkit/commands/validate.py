@@ -91,7 +91,7 @@ def run(args: argparse.Namespace, settings: Settings) -> ValidateResult:
     from ..matrix_load import load_matrix
     from ..validate import validate_env
 
-    env = read_env_file(args.file)
+    env = read_env_file(args.file, lenient=True)
     matrix = load_matrix(settings.matrix_path)
     host = load_host(args.host, matrix) if getattr(args, "host", None) else None
     return ValidateResult(validate_env(env, matrix, host))
