@@ -198,7 +198,7 @@ def create_env(request: CreateRequest, settings: Settings, reporter: Any = None)
     config = load_config(settings)
     channels, mirrored = resolve_channels(env_file.channels, request.channels, config)
     offline = request.offline or config.offline
-    from .engine.lockfile import lock_paths
+    from .engine.paths import lock_paths
 
     lock_file, explicit_file = lock_paths(env_path)
     if request.locked and request.channels:
@@ -327,6 +327,7 @@ def _build(
         if dropped:
             result.notes.append(f"corrupted package(s) in the cache were removed and fetched again: {', '.join(dropped)}")
         stats = eng.install(records, staging, cache_dir=cache_dir, reporter=reporter, target_prefix=prefix)
+        eng.stamp_cache(records, cache_dir)
         timings["install"] = time.perf_counter() - t
 
         # pip

@@ -24,9 +24,11 @@ from typing import Any
 from ..config import redact
 from ..envfile import EnvFile
 from ..errors import InputError
+from .paths import lock_paths
 from .rattler_engine import Record, Target, channel_url
 
 ENV = "default"
+__all__ = ["Lock", "lock_matches", "lock_mismatches", "lock_paths", "read_lock", "write_explicit", "write_lock"]
 
 
 @dataclass
@@ -173,16 +175,3 @@ def lock_mismatches(lock: Lock, env_file: EnvFile, channels: list[str] | None = 
 
 def lock_matches(lock: Lock, env_file: EnvFile, channels: list[str] | None = None) -> bool:
     return not lock_mismatches(lock, env_file, channels)
-
-
-def lock_paths(env_file_path: Path) -> tuple[Path, Path]:
-    """(lock, explicit) next to an environment file: ``envkit.lock`` + ``environment.explicit.txt``
-    for ``environment.yml``; ``<stem>.envkit.lock`` + ``<stem>.explicit.txt`` for other names."""
-    d = env_file_path.parent
-    stem = env_file_path.name
-    for suffix in (".yml", ".yaml"):
-        if stem.endswith(suffix):
-            stem = stem[: -len(suffix)]
-    if stem == "environment":
-        return d / "envkit.lock", d / "environment.explicit.txt"
-    return d / f"{stem}.envkit.lock", d / f"{stem}.explicit.txt"

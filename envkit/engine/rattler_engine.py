@@ -24,7 +24,6 @@ installing and for writing locks). Build one from a RepoDataRecord with ``Record
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import platform as _platform
 import re
@@ -258,6 +257,8 @@ def _channel_error(exc: BaseException, channels: Sequence[str], offline: bool) -
 
 
 def _run(coro: Any) -> Any:
+    import asyncio
+
     return asyncio.run(coro)
 
 
@@ -472,15 +473,16 @@ def install_error(exc: BaseException, records: Sequence[Any], prefix: Path | Non
 
 
 def verify_cache(records: Sequence[Record], cache_dir: Path) -> list[str]:
-    """Remove cache entries whose archive or extracted files do not match the record's sha256.
+    """Drop package-cache entries whose extracted files no longer match the package (returns their dists).
 
-    rattler trusts an extracted package directory in its cache once it was validated; a file
-    modified afterwards would be hardlinked into every new environment. Before an install envkit
-    checks the extracted files of each record against the package's ``info/paths.json`` sha256 and
-    drops corrupted entries so that rattler fetches them again. Returns the dists that were dropped.
+    rattler trusts an extracted package directory in its cache once it was validated; a file changed
+    afterwards (for instance edited in place through a hardlink in some environment) would be linked
+    into every new environment. envkit keeps a stamp per cache entry (``<cache>/envkit-verified/``:
+    size, mtime and inode of every file, taken right after rattler extracted and validated it, see
+    ``stamp_cache``): an entry whose files still match its stamp costs one ``stat`` per file; an
+    entry without a stamp (extracted by another tool) is checked against the sha256 of every file in
+    its ``info/paths.json``. Corrupted entries are deleted so that rattler fetches them again.
     """
-    import hashlib
-    import json
     import shutil
 
     dropped: list[str] = []
@@ -489,32 +491,96 @@ def verify_cache(records: Sequence[Record], cache_dir: Path) -> list[str]:
         d = pkgs / r.dist
         if not d.is_dir():
             continue
-        bad = False
-        paths_json = d / "info" / "paths.json"
-        try:
-            entries = json.loads(paths_json.read_text())["paths"]
-        except (OSError, ValueError, KeyError):
-            bad = True
-            entries = []
-        for e in entries:
-            sha = e.get("sha256")
-            if not sha or e.get("path_type", "hardlink") != "hardlink":
-                continue
-            f = d / e["_path"]
-            try:
-                size = f.stat().st_size
-                if size != e.get("size_in_bytes", size) or hashlib.sha256(f.read_bytes()).hexdigest() != sha:
-                    bad = True
-            except OSError:
-                bad = True
-            if bad:
-                break
-        if bad:
+        stamp = _read_stamp(cache_dir, r)
+        ok = _matches_stamp(d, stamp) if stamp is not None else _hash_check(d)
+        if not ok:
             shutil.rmtree(d, ignore_errors=True)
             for ext in (".conda", ".tar.bz2"):
                 (pkgs / f"{r.dist}{ext}").unlink(missing_ok=True)
+            _stamp_path(cache_dir, r).unlink(missing_ok=True)
             dropped.append(r.dist)
+        elif stamp is None:
+            _write_stamp(cache_dir, r)
     return dropped
+
+
+def stamp_cache(records: Sequence[Record], cache_dir: Path) -> None:
+    """Record the state of freshly extracted cache entries (no stamp yet) for ``verify_cache``."""
+    for r in records:
+        if (cache_dir / "pkgs" / r.dist).is_dir() and not _stamp_path(cache_dir, r).exists():
+            _write_stamp(cache_dir, r)
+
+
+def _stamp_path(cache_dir: Path, r: Record) -> Path:
+    return cache_dir / "envkit-verified" / f"{r.dist}.json"
+
+
+def _scan(d: Path) -> dict[str, list[int]]:
+    import os
+
+    out: dict[str, list[int]] = {}
+    base = str(d)
+    for root, _dirs, files in os.walk(base):
+        for f in files:
+            full = os.path.join(root, f)
+            try:
+                st = os.lstat(full)
+            except OSError:
+                continue
+            out[full[len(base) + 1 :]] = [st.st_size, st.st_mtime_ns, st.st_ino]
+    return out
+
+
+def _write_stamp(cache_dir: Path, r: Record) -> None:
+    import json
+
+    p = _stamp_path(cache_dir, r)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_name(p.name + ".tmp")
+        tmp.write_text(json.dumps({"sha256": r.sha256, "files": _scan(cache_dir / "pkgs" / r.dist)}))
+        tmp.replace(p)
+    except OSError:
+        pass
+
+
+def _read_stamp(cache_dir: Path, r: Record) -> dict[str, list[int]] | None:
+    import json
+
+    try:
+        data = json.loads(_stamp_path(cache_dir, r).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("sha256") != r.sha256 or not isinstance(data.get("files"), dict):
+        return None
+    files: dict[str, list[int]] = data["files"]
+    return files
+
+
+def _matches_stamp(d: Path, stamp: dict[str, list[int]]) -> bool:
+    return _scan(d) == stamp
+
+
+def _hash_check(d: Path) -> bool:
+    import hashlib
+    import json
+
+    try:
+        entries = json.loads((d / "info" / "paths.json").read_text())["paths"]
+    except (OSError, ValueError, KeyError):
+        return False
+    for e in entries:
+        sha = e.get("sha256")
+        if not sha or e.get("path_type", "hardlink") != "hardlink":
+            continue
+        f = d / e["_path"]
+        try:
+            size = f.stat().st_size
+            if size != e.get("size_in_bytes", size) or hashlib.sha256(f.read_bytes()).hexdigest() != sha:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 # --------------------------------------------------------------------------- activation
