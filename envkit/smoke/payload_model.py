@@ -7,6 +7,7 @@ onnxruntime imported lazily.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import statistics
 import time
@@ -171,7 +172,7 @@ def prepare_user_model(path: str, shapes: dict[str, list[int]]) -> dict[str, Any
             return info
         else:
             shape = [int(d) for d in dims]
-        dtype = np.dtype(helper.tensor_dtype_to_np_dtype(tt.elem_type))
+        dtype = _np_dtype(helper, tt.elem_type)
         inputs[inp.name] = (shape, dtype.name)
         if dtype.kind == "f":
             feeds[inp.name] = rng.standard_normal(shape).astype(dtype)
@@ -182,6 +183,16 @@ def prepare_user_model(path: str, shapes: dict[str, list[int]]) -> dict[str, Any
     info.update(inputs=inputs, feeds=feeds, profile={k: [v[0]] * 3 for k, v in inputs.items()},
                 input_shapes={k: v[0] for k, v in inputs.items()})
     return info
+
+
+def _np_dtype(helper: Any, elem_type: int) -> Any:
+    """numpy dtype of an ONNX element type (onnx >= 1.13 has the helper; older ones a mapping table)."""
+    import numpy as np
+
+    if hasattr(helper, "tensor_dtype_to_np_dtype"):
+        return np.dtype(helper.tensor_dtype_to_np_dtype(elem_type))
+    mapping: Any = importlib.import_module("onnx.mapping")  # gone from recent onnx
+    return np.dtype(mapping.TENSOR_TYPE_TO_NP_TYPE[elem_type])
 
 
 def unknown_ops(model: Any) -> list[str]:
