@@ -13,6 +13,7 @@ all workers share one fetch; solves run in worker threads, each in its own ``asy
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import threading
 from collections.abc import Callable
@@ -140,8 +141,30 @@ class Checker:
             return []
         workers = self.workers or min(16, len(jobs))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envkit-check") as pool:
+            # every (channel, subdir) and pip project the checks will read, fetched concurrently up front
+            list(pool.map(lambda fetch: fetch(), self._prefetches(units)))
             results = list(pool.map(lambda job: self.check_one(*job), jobs))
         return [row for rows in results for row in rows]
+
+    def _prefetches(self, units: list[EnvUnit]) -> list[Callable[[], object]]:
+        keys: dict[tuple[str, str], None] = {}
+        pips: dict[tuple[str, str], None] = {}
+        for u in units:
+            env = self._env(u)
+            if env is None or isinstance(env, Exception):
+                continue
+            for ch in self.channels(env):
+                for t in u.targets:
+                    keys[(ch.url, t.platform)] = None
+                keys[(ch.url, "noarch")] = None
+            for dep in env.pip:
+                if dep.name and dep.pinned_version:
+                    pips[(self.pip_index, dep.name)] = None
+        fetches: list[Callable[[], object]] = [
+            functools.partial(self.repodata.get, url, sd) for url, sd in keys
+        ]
+        fetches += [functools.partial(self.pip.project, idx, name) for idx, name in pips]
+        return fetches
 
     def check_one(self, unit: EnvUnit, target: CheckTarget) -> list[Row]:
         rows: list[Row] = []

@@ -99,7 +99,9 @@ def run(args: argparse.Namespace, settings: Settings) -> CheckResult:
     offline = bool(getattr(args, "offline", False) or config.offline)
     units = select_units(settings, list(args.names or []), bool(args.all), list(args.file or []))
     assign_targets(units, settings, list(args.target or []))
-    checker = Checker(settings, config=config, channels=list(args.channel or []), offline=offline)
+    workers = (settings.env or {}).get("ENVKIT_CHECK_WORKERS", "")
+    checker = Checker(settings, config=config, channels=list(args.channel or []), offline=offline,
+                      workers=int(workers) if workers.isdigit() and int(workers) > 0 else None)
     rows = checker.run(units)
     seconds = time.perf_counter() - start
     notes = []

@@ -264,3 +264,19 @@ def test_repodata_fetched_once_per_channel_and_platform(project: Project, check_
     assert code == 0
     assert data["summary"]["repodata_requests"] == 3  # linux-64, linux-aarch64, noarch: once each for 9 checks
     assert len(data["results"]) == 3 * 3 * 5
+
+
+def test_ci_command_as_a_subprocess(project: Project, check_channel: Path, serve_channel, tmp_path: Path) -> None:
+    """What CI runs: `envkit check --all --junit report.xml` in the project directory, no flags."""
+    import os
+    import subprocess
+
+    from check_fixtures import MATRIX
+
+    setup_alpha(project, serve_channel(check_channel))
+    env = dict(os.environ, ENVKIT_MATRIX=str(MATRIX))
+    res = subprocess.run([sys.executable, "-m", "envkit", "check", "--all", "--junit", "report.xml"],
+                         cwd=project.root, env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "11 passed, 0 failed, 4 skipped" in res.stdout
+    assert ET.parse(project.root / "report.xml").getroot().get("tests") == "15"
