@@ -57,15 +57,16 @@ class CheckResult:
         return {"results": [r.to_json() for r in self.rows], "summary": self.summary(), "notes": self.notes}
 
     def render(self, console: Console) -> None:
+        from rich.markup import escape
         from rich.table import Table
 
         from ..check.steps import STEPS
 
         for note in self.notes:
-            console.print(f"note: {note}")
+            console.print(f"note: {escape(note)}")
         table = Table(title="envkit check")
-        table.add_column("environment")
-        table.add_column("target")
+        table.add_column("environment", overflow="fold")
+        table.add_column("target", overflow="fold", min_width=14)
         for s in STEPS:
             table.add_column(s)
         cells: dict[tuple[str, str], dict[str, Row]] = {}
@@ -76,10 +77,11 @@ class CheckResult:
             for s in STEPS:
                 row = steps.get(s)
                 marks.append("" if row is None else MARK[row.status] + (" (cache)" if row.from_cache else ""))
-            table.add_row(env, target, *marks)
+            table.add_row(escape(env), escape(target), *marks)
         console.print(table)
         for r in self.failed:
-            console.print(f"[bold red]FAIL[/] {r.environment} [{r.target}] {r.step}: {r.reason}", highlight=False)
+            console.print(f"[bold red]FAIL[/] {escape(f'{r.environment} [{r.target}] {r.step}: {r.reason}')}",
+                          highlight=False)
         sm = self.summary()
         cache = f", {sm['from_cache']} from cache" if sm["from_cache"] else ""
         console.print(

@@ -56,6 +56,7 @@ class MirrorCheckResult:
         }
 
     def render(self, console: Console) -> None:
+        from rich.markup import escape
         from rich.table import Table
 
         from ..config import redact
@@ -64,10 +65,11 @@ class MirrorCheckResult:
         for col in ("upstream", "mirror", "subdir", "mirror behind by", "errors"):
             table.add_column(col)
         for c in self.channels:
-            table.add_row(redact(c.upstream), redact(c.mirror), c.subdir, _age(c.lag_seconds), "; ".join(c.errors))
+            table.add_row(escape(redact(c.upstream)), escape(redact(c.mirror)), c.subdir, _age(c.lag_seconds),
+                          escape("; ".join(c.errors)))
         console.print(table)
         for p in self.problems:
-            console.print(f"[bold red]{p.status}[/] {p.environment}: {p.package} ({p.subdir}): {p.reason}",
+            console.print(f"[bold red]{p.status}[/] " + escape(f"{p.environment}: {p.package} ({p.subdir}): {p.reason}"),
                           highlight=False)
         s = self.summary()
         console.print(f"{s.get('present', 0)} of {s['total']} pinned packages identical on the mirror")
