@@ -75,6 +75,12 @@ def test_targets_without_gpu_old_driver_and_aarch64(project: Project, check_chan
     tree = ET.parse(report).getroot()
     fails = tree.findall(".//testcase/failure")
     assert len(fails) == 2 and any("470.57.02" in (f.get("message") or "") for f in fails)
+    # the table names environment, target and step of each failure
+    project.capsys.readouterr()
+    assert project.cli("check", "alpha", "--target", "linux-64:driver=470.57.02") == 1
+    out = project.capsys.readouterr().out
+    assert "FAIL alpha [linux-64:driver=470.57.02] matrix: " in out
+    assert "FAIL alpha [linux-64:driver=470.57.02] solve: " in out
 
 
 def test_driver_caps_cuda_through_the_matrix(project: Project, check_channel: Path, serve_channel) -> None:
