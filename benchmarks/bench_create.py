@@ -10,6 +10,9 @@ then measures, each ``--repeat`` times with fresh caches/prefixes where the scen
 
 and prints medians and the envkit/bare ratio. ``noop (cli)`` is a whole ``python -m envkit create``
 process (interpreter start included). Goal: cold within 10% of bare rattler, no-op under 0.3 s.
+Runs are separated by ``sync`` (dirty-page writeback otherwise lands on whichever run comes next).
+``ENVKIT_VERIFY_CACHE=0`` turns off envkit's package-cache integrity check (a stat of every cached
+file on warm installs, a stamp after cold ones) to show its share of the overhead.
 
     .venv-test/bin/python benchmarks/bench_create.py [--packages 40] [--files 40] [--repeat 5]
 """
@@ -40,6 +43,12 @@ def filler(n: int, files: int) -> list[PackageSpec]:
         body = {f"lib/filler{i}/f{j}.txt": (f"package {i} file {j}\n" * 800) for j in range(files)}
         out.append(PackageSpec(f"filler{i}", "1.0", files=body))
     return out
+
+
+def settle() -> None:
+    """Flush dirty pages so one run's disk writeback does not slow the next one down."""
+    subprocess.run(["sync"], check=False)
+    time.sleep(0.3)
 
 
 def bare(channel: str, specs: list[str], prefix: Path, cache: Path, vps: list[str]) -> None:
@@ -99,6 +108,7 @@ def main() -> None:
             set_cache(cache)
             for kind in ("cold", "warm"):
                 prefix = envs / f"{who}-{kind}-{i}"
+                settle()
                 t = time.perf_counter()
                 if who == "bare":
                     bare(file_url(ch), specs, prefix, cache, vps)
@@ -106,6 +116,7 @@ def main() -> None:
                     create_env(CreateRequest(file=env_file, name=prefix.name, no_smoke=True), settings)
                 rows[kind][who].append(time.perf_counter() - t)
             prefix = envs / f"{who}-warm-{i}"
+            settle()
             t = time.perf_counter()
             if who == "bare":
                 bare(file_url(ch), specs, prefix, cache, vps)

@@ -323,11 +323,13 @@ def _build(
         # install
         t = time.perf_counter()
         _step(reporter, "install", f"{len(records)} packages into {prefix}")
-        dropped = eng.verify_cache(records, cache_dir)
+        verify = os.environ.get("ENVKIT_VERIFY_CACHE", "1").lower() not in ("0", "false", "no")
+        dropped = eng.verify_cache(records, cache_dir) if verify else []
         if dropped:
             result.notes.append(f"corrupted package(s) in the cache were removed and fetched again: {', '.join(dropped)}")
         stats = eng.install(records, staging, cache_dir=cache_dir, reporter=reporter, target_prefix=prefix)
-        eng.stamp_cache(records, cache_dir)
+        if verify:
+            eng.stamp_cache(records, cache_dir)
         timings["install"] = time.perf_counter() - t
 
         # pip
