@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..config import redact, redact_text
 from ..versions import V
+from .pins import file_fits, file_version, pinned_stack, same_stack
 from .repodata import PipIndex, Repodata, RepodataCache, channel_url, split_package_url
 from .targets import CheckTarget
 
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 STEPS = ("matrix", "generated", "solve", "lock", "pip")
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 DEFAULT_PIP_INDEX = "https://pypi.org/simple"
-_STACK_RE = re.compile(r"^# stack: TensorRT (\S+), CUDA ([0-9.]+)", re.M)
 T = TypeVar("T")
 
 
@@ -231,10 +231,10 @@ class Checker:
         prefix = f"{target.note}; " if target.note else ""
         ignore = {"older"} if unit.profile is not None else {"older", "profile", "route"}
         stack = f"TensorRT {trt}" + (f" + CUDA {cuda}" if cuda else "")
-        if res.chosen is not None and _same(res.chosen.tensorrt, res.chosen.cuda, trt, cuda):
+        if res.chosen is not None and same_stack(res.chosen.tensorrt, res.chosen.cuda, trt, cuda):
             return PASS, f"{stack}: the matrix picks it for {target.label}", False
         for rej in res.rejected:
-            if _same(str(rej.candidate.get("tensorrt")), str(rej.candidate.get("cuda")), trt, cuda):
+            if same_stack(str(rej.candidate.get("tensorrt")), str(rej.candidate.get("cuda")), trt, cuda):
                 if set(rej.kinds) <= ignore:
                     newer = f" (it would now pick {res.chosen.label()})" if res.chosen else ""
                     return PASS, f"{stack}: accepted{newer}", False
@@ -391,66 +391,13 @@ class Checker:
                 cached = cached or proj.from_cache
                 if proj.error:
                     errs.append(proj.error)
-                files += [f for f in proj.files if _file_version(f, dep.name) == V(version)]
+                files += [f for f in proj.files if file_version(f, dep.name) == V(version)]
             if not files:
                 shown = ", ".join(redact(i) for i in indexes)
                 problems.append(f"{dep.name}=={version} not found on {shown}" + (f" ({'; '.join(errs)})" if errs else ""))
-            elif not any(_file_fits(f, target.platform) for f in files):
+            elif not any(file_fits(f, target.platform) for f in files):
                 problems.append(f"{dep.name}=={version} has no file for {target.platform} ({', '.join(files[:3])})")
         if problems:
             return FAIL, "; ".join(problems), cached
         extra = f"; {unpinned} unpinned not checked" if unpinned else ""
         return PASS, f"{checked} pinned requirement(s) found{extra}", cached
-
-
-# ---- helpers ------------------------------------------------------------------------------
-
-def pinned_stack(env: EnvFile) -> tuple[str | None, str | None]:
-    """(TensorRT version, CUDA version) pinned by an environment file."""
-    trt = cuda = None
-    try:
-        text = Path(env.path).read_text(encoding="utf-8")
-        m = _STACK_RE.search(text)
-        if m:
-            return m.group(1), m.group(2)
-    except OSError:
-        pass
-    for d in env.find("tensorrt", "libnvinfer", "tensorrt-libs"):
-        trt = trt or d.exact_or_prefix
-    for p in env.pip:
-        if p.name and re.fullmatch(r"tensorrt(-cu\d+)?(-bindings|-libs)?", p.name) and p.pinned_version:
-            trt = trt or p.pinned_version
-    for d in env.find("cuda-version", "cudatoolkit"):
-        cuda = cuda or d.exact_or_prefix
-    return trt, cuda
-
-
-def _same(c_trt: str, c_cuda: str, trt: str, cuda: str | None) -> bool:
-    try:
-        want = V(trt).release
-        if V(c_trt).release[: len(want)] != want:
-            return False
-        return cuda is None or V(c_cuda).release[:2] == V(cuda).release[:2]
-    except ValueError:
-        return False
-
-
-def _file_version(filename: str, name: str) -> Any:
-    from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
-    from packaging.version import Version
-
-    try:
-        if filename.endswith(".whl"):
-            return Version(str(parse_wheel_filename(filename)[1]).split("+")[0])
-        return Version(str(parse_sdist_filename(filename)[1]).split("+")[0])
-    except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
-        return None
-
-
-def _file_fits(filename: str, platform: str) -> bool:
-    if not filename.endswith(".whl"):
-        return True  # an sdist builds anywhere (in principle)
-    arch = {"linux-64": "x86_64", "linux-aarch64": "aarch64", "linux-ppc64le": "ppc64le"}.get(platform, "")
-    tags = filename[:-4].split("-")[-1]
-    return any(t == "any" or (t.startswith(("manylinux", "linux", "musllinux")) and t.endswith(arch))
-               for t in tags.split("."))
