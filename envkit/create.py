@@ -39,6 +39,7 @@ from .envs import (
     validate_name,
 )
 from .errors import EnvkitError, InputError, InstallError, SmokeError
+from .fsutil import write_atomic
 
 SCHEMA = "envkit.env/1"
 STACK_PACKAGES = {
@@ -384,9 +385,7 @@ def _build(
             fh.write(f"# envkit: spec {spec_hash[:12]} lock {lock_hash[:12]}\n")
             for d in result.packages:
                 fh.write(f"+{redact(d)}\n")
-        tmp = meta / (RECORD + ".tmp")
-        tmp.write_text(json.dumps(record, indent=2) + "\n")
-        tmp.replace(meta / RECORD)
+        write_atomic(meta / RECORD, json.dumps(record, indent=2) + "\n", fsync=True)
         timings["record"] = time.perf_counter() - t
 
         # swap

@@ -9,15 +9,14 @@ so a file a person edited since is detected and never silently overwritten.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import EnvkitError, ExitCode, ResolveError
+from .fsutil import write_atomic
 from .resolve import Resolution, Stack
 from .versions import V, major
 
@@ -146,18 +145,6 @@ def regenerate_command(prof: Profile, host_file: str | None) -> str:
     if host_file:
         cmd += f" --host {host_file}"
     return cmd
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass

@@ -7,12 +7,11 @@ GitHub Actions (test-reporter actions), GitLab (``artifacts:reports:junit``) and
 
 from __future__ import annotations
 
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..fsutil import write_atomic
 from .steps import FAIL, SKIP, Row
 
 
@@ -52,13 +51,4 @@ def junit_xml(rows: Iterable[Row], seconds: float = 0.0) -> str:
 
 
 def write_junit(path: Path, rows: Iterable[Row], seconds: float = 0.0) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(junit_xml(rows, seconds))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, junit_xml(rows, seconds))

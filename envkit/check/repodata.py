@@ -17,7 +17,6 @@ import gzip
 import hashlib
 import json
 import os
-import tempfile
 import threading
 import time
 import urllib.error
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import DEFAULT_CHANNEL_ALIAS, redact
+from ..fsutil import write_atomic
 
 USER_AGENT = "envkit-check"
 
@@ -146,22 +146,11 @@ class HttpCache:
                 cached.path = None
             return cached
         self.dir.mkdir(parents=True, exist_ok=True)
-        _write_atomic(body, data)
-        _write_atomic(meta_path, json.dumps(new_meta).encode())
+        write_atomic(body, data)
+        write_atomic(meta_path, json.dumps(new_meta).encode())
         return Fetched(
             url, body, False, "fetched", None, new_meta["last_modified"], new_meta["etag"], new_meta["content_type"]
         )
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass
@@ -273,7 +262,7 @@ def _empty_repodata(cache: Path, subdir: str) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     p = cache / f"empty-{subdir}.json"
     if not p.is_file():
-        _write_atomic(p, json.dumps({"info": {"subdir": subdir}, "packages": {}, "packages.conda": {}}).encode())
+        write_atomic(p, json.dumps({"info": {"subdir": subdir}, "packages": {}, "packages.conda": {}}).encode())
     return p
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from ..config import redact
 from ..envfile import EnvFile
 from ..errors import InputError
+from ..fsutil import write_atomic
 from .paths import lock_paths
 from .rattler_engine import Record, Target, channel_url
 
@@ -138,10 +139,7 @@ def write_explicit(records: list[Record], platform: str, path: Path) -> None:
     ]
     for r in ordered:
         lines.append(f"{redact(r.url)}#{r.sha256}" if r.sha256 else redact(r.url))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(path)
+    write_atomic(path, "\n".join(lines) + "\n")
 
 
 def lock_mismatches(lock: Lock, env_file: EnvFile, channels: list[str] | None = None) -> list[str]:

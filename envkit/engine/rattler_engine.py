@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 from ..config import redact, redact_text
 from ..errors import ChannelError, EnvkitError, ExitCode, InstallError, SolveError
+from ..fsutil import write_atomic
 
 
 @dataclass(frozen=True)
@@ -536,10 +537,7 @@ def _write_stamp(cache_dir: Path, r: Record) -> None:
 
     p = _stamp_path(cache_dir, r)
     try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(p.name + ".tmp")
-        tmp.write_text(json.dumps({"sha256": r.sha256, "files": _scan(cache_dir / "pkgs" / r.dist)}))
-        tmp.replace(p)
+        write_atomic(p, json.dumps({"sha256": r.sha256, "files": _scan(cache_dir / "pkgs" / r.dist)}))
     except OSError:
         pass
 

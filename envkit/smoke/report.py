@@ -15,15 +15,13 @@ Skipped layers never fail. ``passed`` is true when no needed layer has status ``
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ExitCode
+from ..fsutil import write_atomic
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -143,16 +141,9 @@ def save_report(report: SmokeReport, prefix: Path) -> Path | None:
         return None
     report.saved_to = str(target)
     data = json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=".envkit-smoke.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        write_atomic(target, data, fsync=True)
     except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         report.saved_to = None
         return None
     return target
