@@ -162,9 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
+    if stderr:
+        from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+        return Console(stderr=True, highlight=False, soft_wrap=True)
+    from .render import plain_console
+
+    return plain_console()
 
 
 def _print_error(err: EnvkitError, as_json: bool) -> None:

@@ -28,6 +28,7 @@ from typing import Any
 
 from .context import Settings
 from .errors import InputError
+from .smoke.report import saved_summary
 
 RECORD = "envkit.json"
 UP_TO_DATE = "up to date"
@@ -184,6 +185,7 @@ class EnvInfo:
             "stack": rec.get("stack"),
             "created": rec.get("created"),
             "envkit_version": rec.get("envkit_version"),
+            "smoke": saved_summary(self.prefix),
         }
 
 

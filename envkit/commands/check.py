@@ -58,13 +58,13 @@ class CheckResult:
 
     def render(self, console: Console) -> None:
         from rich.markup import escape
-        from rich.table import Table
 
         from ..check.steps import STEPS
+        from ..render import table as render_table
 
         for note in self.notes:
             console.print(f"note: {escape(note)}")
-        table = Table(title="envkit check")
+        table = render_table(console, "envkit check")
         table.add_column("environment", overflow="fold")
         table.add_column("target", overflow="fold", min_width=14)
         for s in STEPS:

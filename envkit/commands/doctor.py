@@ -60,12 +60,15 @@ class DoctorResult:
     host: HostInfo
     config: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    environments: list[dict[str, Any]] | None = None  # created here, with their last smoke result
 
     def to_json(self) -> dict[str, Any]:
         data = self.host.to_json()
         data["messages"] = data["messages"] + self.notes
         if self.config is not None:
             data["config"] = self.config
+        if self.environments is not None:
+            data["environments"] = self.environments
         return data
 
     @property
@@ -74,7 +77,8 @@ class DoctorResult:
 
     def render(self, console: Console) -> None:
         from rich.markup import escape
-        from rich.table import Table
+
+        from ..render import table as render_table
 
         h = self.host
         ok = h.status in GOOD_STATUSES
@@ -116,7 +120,7 @@ class DoctorResult:
                 console.print(escape(f"GPU {g.index}: {g.name or '?'}, compute capability {cc}, {mem}, "
                                      f"MIG {g.mig_mode or '-'}, {g.uuid or 'no UUID'}"))
         elif h.gpus:
-            table = Table(title=None, show_lines=False)
+            table = render_table(console)
             for col in ("GPU", "name", "compute cap.", "memory", "MIG", "UUID"):
                 table.add_column(col)
             for g in h.gpus:
@@ -137,6 +141,13 @@ class DoctorResult:
                 if value in (None, "", [], {}):
                     continue
                 console.print(f"[bold]config[/]    {escape(str(key))}: {escape(str(value))}")
+        from .listing import smoke_text, stack_text
+
+        for e in self.environments or []:
+            console.print(
+                f"[bold]env[/]       {escape(str(e['name']))} ({escape(str(e['state']))}): "
+                f"{escape(stack_text(e.get('stack')))}; smoke {escape(smoke_text(e.get('smoke')))}"
+            )
         for msg in [*h.messages, *self.notes]:
             console.print(f"[yellow]note:[/] {escape(msg)}")
 
@@ -154,28 +165,14 @@ def _disk(d: dict[str, Any] | None) -> str | None:
 
 
 def _config(settings: Settings, notes: list[str]) -> dict[str, Any] | None:
-    """The mirror/channel configuration, when envkit.config exists (written by another part)."""
+    """The channel and mirror configuration (envkit.toml, [tool.envkit]); a broken file is a note, not a failure."""
+    from ..config import load_config
+
     try:
-        from .. import config as config_module
-    except ImportError:
-        return None
-    load = getattr(config_module, "load_config", None)
-    if load is None:
-        return None
-    try:
-        cfg = load(settings)
+        return load_config(settings).to_json()
     except EnvkitError as exc:
         notes.append(f"configuration: {exc.message}")
         return None
-    if cfg is None:
-        return None
-    to_json = getattr(cfg, "to_json", None)
-    if callable(to_json):
-        data = to_json()
-        return data if isinstance(data, dict) else {"config": data}
-    if isinstance(cfg, dict):
-        return cfg
-    return {"config": str(cfg)}
 
 
 def run(args: argparse.Namespace, settings: Settings) -> DoctorResult:
@@ -195,4 +192,9 @@ def run(args: argparse.Namespace, settings: Settings) -> DoctorResult:
 
             raise InputError(f"--timeout must be a positive number of seconds, got {timeout:g}")
         info = probe(settings, timeout, cc_lookup=lookup)
-    return DoctorResult(info, config=_config(settings, notes), notes=notes)
+    result = DoctorResult(info, config=_config(settings, notes), notes=notes)
+    if not host_file:
+        from ..envs import list_envs
+
+        result.environments = [e.to_json() for e in list_envs(settings)]
+    return result

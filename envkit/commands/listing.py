@@ -25,9 +25,9 @@ class ListResult:
         return {"profiles": self.profiles, "environments": self.environments, "notes": self.notes}
 
     def render(self, console: Console) -> None:
-        from rich.table import Table
+        from ..render import table as render_table
 
-        table = Table(title="profiles")
+        table = render_table(console, "profiles")
         for col in ("name", "description", "needs", "generated file", "source"):
             table.add_column(col)
         for p in self.profiles:
@@ -35,17 +35,33 @@ class ListResult:
             table.add_row(p["name"], p.get("description") or "", needs, p["generated"], p["path"])
         console.print(table)
         if self.environments:
-            envs = Table(title="environments")
+            envs = render_table(console, "environments")
             for col in ("name", "prefix", "state", "stack", "smoke"):
                 envs.add_column(col)
             for e in self.environments:
                 envs.add_row(
                     str(e.get("name") or "-"), str(e.get("prefix")), str(e.get("state")),
-                    str(e.get("stack_label") or "-"), str(e.get("smoke") or "-"),
+                    stack_text(e.get("stack")), smoke_text(e.get("smoke")),
                 )
             console.print(envs)
         for n in self.notes:
             console.print(f"note: {n}")
+
+
+def stack_text(stack: dict[str, Any] | None) -> str:
+    if not stack:
+        return "-"
+    names = {"tensorrt": "TensorRT", "cuda": "CUDA", "cudnn": "cuDNN", "python": "Python"}
+    return ", ".join(f"{label} {stack[k]}" for k, label in names.items() if stack.get(k)) or "-"
+
+
+def smoke_text(smoke: dict[str, Any] | None) -> str:
+    if not smoke:
+        return "never run"
+    when = f" ({smoke['started']})" if smoke.get("started") else ""
+    if smoke.get("passed"):
+        return f"passed{when}"
+    return f"failed: {', '.join(smoke.get('failed') or ['?'])}{when}"
 
 
 def run(args: argparse.Namespace, settings: Settings) -> ListResult:
@@ -66,11 +82,7 @@ def run(args: argparse.Namespace, settings: Settings) -> ListResult:
             entry["generated"] = "edited by hand" if edited_by_hand(gen) else str(gen.relative_to(settings.project_dir))
         profiles.append(entry)
     result = ListResult(profiles)
-    try:
-        from ..envs import list_envs
-    except ImportError:
-        result.notes.append("environment listing unavailable in this build")
-        return result
-    for env in list_envs(settings):
-        result.environments.append(env if isinstance(env, dict) else env.to_json())
+    from ..envs import list_envs
+
+    result.environments = [env.to_json() for env in list_envs(settings)]
     return result

@@ -16,12 +16,10 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]]) -> Any:
-    from rich.table import Table
+def _table(console: Console, title: str, columns: list[str], rows: list[list[str]]) -> Any:
+    from ..render import table
 
-    t = Table(title=title, title_justify="left", show_lines=False)
-    for c in columns:
-        t.add_column(c)
+    t = table(console, title, columns)
     for r in rows:
         t.add_row(*r)
     return t
@@ -51,7 +49,7 @@ class MatrixSummary:
                 t.cudnn_required or t.cudnn_versions) else "-"
             flag = " *" if t.meta.unconfirmed or any(r.unconfirmed for r in t.routes) else ""
             rows.append([t.version + flag, t.full_version, _ranges(cudas), cc, py, cudnn.strip(), routes])
-        console.print(_table("TensorRT", ["line", "full", "CUDA", "CC", "python", "cuDNN", "routes"], rows))
+        console.print(_table(console, "TensorRT", ["line", "full", "CUDA", "CC", "python", "cuDNN", "routes"], rows))
         crow = []
         for c in m.cuda:
             crow.append([
@@ -60,12 +58,12 @@ class MatrixSummary:
                 m.minor_compat_driver(c.version) or "-",
                 f"{m.cuda_min_cc(c) or '?'}-{c.max_compute_capability or '?'}",
             ])
-        console.print(_table("CUDA", ["CUDA", "min driver (linux)", "minor-compat floor", "CC"], crow))
+        console.print(_table(console, "CUDA", ["CUDA", "min driver (linux)", "minor-compat floor", "CC"], crow))
         drow = [[d.version, d.full_version, ", ".join(d.cuda), ", ".join(d.pip.values())] for d in m.cudnn]
-        console.print(_table("cuDNN", ["line", "full", "CUDA", "pip"], drow))
+        console.print(_table(console, "cuDNN", ["line", "full", "CUDA", "pip"], drow))
         nrow = [[n.tag + (" *" if n.meta.unconfirmed else ""), n.tensorrt, n.cuda, n.cudnn or "-", n.python or "-"]
                 for n in m.ngc]
-        console.print(_table("NGC tensorrt containers", ["tag", "TensorRT", "CUDA", "cuDNN", "python"], nrow))
+        console.print(_table(console, "NGC tensorrt containers", ["tag", "TensorRT", "CUDA", "cuDNN", "python"], nrow))
         console.print(f"{len(m.gpus)} GPU names, {len(m.precisions)} precisions; * = unconfirmed facts "
                       "(see `envkit matrix --json`)")
 

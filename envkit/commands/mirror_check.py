@@ -57,11 +57,11 @@ class MirrorCheckResult:
 
     def render(self, console: Console) -> None:
         from rich.markup import escape
-        from rich.table import Table
 
         from ..config import redact
+        from ..render import table as render_table
 
-        table = Table(title="mirror vs upstream")
+        table = render_table(console, "mirror vs upstream")
         for col in ("upstream", "mirror", "subdir", "mirror behind by", "errors"):
             table.add_column(col)
         for c in self.channels:

@@ -34,7 +34,7 @@ class ResolveResult:
         return int(ExitCode.OK if self.resolution.chosen else ExitCode.FINDINGS)
 
     def render(self, console: Console) -> None:
-        from rich.table import Table
+        from ..render import table as render_table
 
         res = self.resolution
         for note in self.host_notes + res.notes:
@@ -48,7 +48,7 @@ class ResolveResult:
             console.print(f"[bold red]no stack[/] for {res.profile}")
         shown = [r for r in res.rejected if "older" not in r.kinds] if res.chosen else res.rejected
         if shown:
-            table = Table(title=f"rejected candidates ({len(shown)} shown of {len(res.rejected)})")
+            table = render_table(console, f"rejected candidates ({len(shown)} shown of {len(res.rejected)})")
             table.add_column("TensorRT")
             table.add_column("CUDA")
             table.add_column("why not")

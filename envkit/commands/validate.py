@@ -38,7 +38,8 @@ class ValidateResult:
 
     def render(self, console: Console) -> None:
         from rich.markup import escape
-        from rich.table import Table
+
+        from ..render import table as render_table
 
         r = self.report
         console.print(f"[bold]{escape(r.file)}[/]")
@@ -58,7 +59,7 @@ class ValidateResult:
         if not r.findings:
             console.print("[green]no findings[/]")
             return
-        t = Table(show_lines=False, title_justify="left")
+        t = render_table(console)
         t.add_column("severity")
         t.add_column("line", justify="right")
         t.add_column("code")

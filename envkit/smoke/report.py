@@ -97,9 +97,9 @@ class SmokeReport:
         }
 
     def render(self, console: Console) -> None:
-        from rich.table import Table
+        from ..render import table as render_table
 
-        table = Table(title=f"smoke: {self.prefix}", show_lines=False)
+        table = render_table(console, f"smoke: {self.prefix}")
         for col in ("layer", "status", "needed", "seconds", "versions", "result"):
             table.add_column(col)
         colors = {"pass": "green", "fail": "red", "skip": "yellow"}
@@ -147,6 +147,20 @@ def save_report(report: SmokeReport, prefix: Path) -> Path | None:
         report.saved_to = None
         return None
     return target
+
+
+def saved_summary(prefix: Path) -> dict[str, Any] | None:
+    """A short form of the last saved smoke report: passed, when, failed layers, GPU, driver."""
+    data = load_saved_report(prefix)
+    if data is None:
+        return None
+    return {
+        "passed": bool(data.get("passed")),
+        "started": data.get("started"),
+        "failed": list(data.get("failed") or []),
+        "gpu": data.get("gpu"),
+        "driver": data.get("driver"),
+    }
 
 
 def load_saved_report(prefix: Path) -> dict[str, Any] | None:

@@ -1,0 +1,53 @@
+"""envkit list / doctor show created environments with their state and last smoke result."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from channel_factory import env_yaml, file_url
+
+from envkit.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_list_shows_env_state_and_smoke(trt_channel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "12.4")
+    env = env_yaml(tmp_path / "environment.yml", [file_url(trt_channel)], ["tensorrt", "trt-tools"])
+    assert main(["create", "--file", str(env), "--name", "demo", "--no-smoke", "--json"]) == 0
+    capsys.readouterr()
+    prefix = Path(os.environ["CONDA_ENVS_PATH"]) / "demo"
+
+    assert main(["--project", str(ROOT), "list", "--json"]) == 0
+    envs = {e["name"]: e for e in json.loads(capsys.readouterr().out)["environments"]}
+    assert envs["demo"]["state"] == "up to date"
+    assert envs["demo"]["stack"]["tensorrt"] == "10.3.0.26"
+    assert envs["demo"]["smoke"] is None
+
+    # a real smoke run (this test's Python stands in for the environment's): no GPU here, so it fails
+    assert main(["smoke", "--prefix", str(prefix), "--python", sys.executable, "--json"]) == 6
+    capsys.readouterr()
+    assert main(["--project", str(ROOT), "list", "--json"]) == 0
+    smoke = {e["name"]: e for e in json.loads(capsys.readouterr().out)["environments"]}["demo"]["smoke"]
+    assert smoke["passed"] is False and "driver" in smoke["failed"]
+
+    assert main(["--project", str(ROOT), "list"]) == 0
+    text = capsys.readouterr().out
+    assert "demo" in text and "up to date" in text and "failed: " in text and "TensorRT 10.3.0.26" in text
+
+    # doctor on this machine lists it too (exit 3: no nvidia-smi here)
+    assert main(["doctor", "--json"]) == 3
+    doc = json.loads(capsys.readouterr().out)
+    assert [e["name"] for e in doc["environments"]] == ["demo"]
+    assert doc["environments"][0]["smoke"]["passed"] is False
+
+    # an edit to the record makes it stale; a removed conda-meta makes it broken
+    (prefix / "conda-meta" / "envkit.json").write_text("{}")
+    assert main(["--project", str(ROOT), "list", "--json"]) == 0
+    state = {e["name"]: e for e in json.loads(capsys.readouterr().out)["environments"]}["demo"]["state"]
+    assert state in ("stale", "broken")
