@@ -207,7 +207,7 @@ def _pick_cudnn(prof: Profile, trt: TensorRTRelease, cuda: CudaRelease, matrix: 
             continue
         options.append(rel)
     if not options:
-        wanted = f"cuDNN {prof.cudnn}" if prof.cudnn and prof.cudnn != "required" else "a cuDNN"
+        wanted = f"cuDNN {prof.cudnn}" if prof.cudnn and prof.cudnn != "required" else "cuDNN"
         if trt.cudnn_required:
             wanted += f" of TensorRT {trt.version}'s tested versions ({', '.join(trt.cudnn_versions)})"
         return None, f"no {wanted} is built for CUDA {cuda.version}"

@@ -101,3 +101,29 @@ def test_no_stack_no_file(project: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert gen(project, "trt-yolo", "--host", str(old)) == 1
     assert "no stack" in capsys.readouterr().err
     assert not (project / "environments" / "trt-yolo" / "environment.yml").exists()
+
+
+@pytest.mark.parametrize("profile", ["trt-yolo", "trt-bert", "trt-legacy", "ngc-like"])
+def test_generated_files_parse_as_conda_and_pip_specs(project: Path, tmp_path: Path, profile: str) -> None:
+    """What conda, mamba, micromamba and pixi read: plain YAML with name/channels/dependencies, every
+    conda spec a valid match spec (rattler's parser, the one pixi uses), every pip line a PEP 508 requirement
+    or a pip option."""
+    import yaml
+    from packaging.requirements import Requirement
+    from rattler import MatchSpec
+
+    out = tmp_path / f"{profile}.yml"
+    assert gen(project, profile, "--host", str(H100_535 if profile in ("trt-bert", "trt-legacy") else H200), "-o", str(out)) == 0
+    data = yaml.safe_load(out.read_text())
+    assert set(data) == {"name", "channels", "dependencies"}
+    pip: list[str] = []
+    for dep in data["dependencies"]:
+        if isinstance(dep, dict):
+            pip = dep["pip"]
+            continue
+        assert MatchSpec(dep).name.normalized == dep.split("=")[0]
+    for line in pip:
+        if line.startswith("--"):
+            assert line.split()[0] in ("--extra-index-url", "--index-url")
+        else:
+            Requirement(line)
