@@ -203,7 +203,7 @@ def _pick_cudnn(prof: Profile, trt: TensorRTRelease, cuda: CudaRelease, matrix: 
             continue
         if prof.cudnn and prof.cudnn != "required" and not in_any((prof.cudnn,), rel.version):
             continue
-        if pinned and not in_any((pinned,), rel.version):
+        if pinned and V(pinned).release[:2] != V(rel.version).release[:2]:
             continue
         options.append(rel)
     if not options:
