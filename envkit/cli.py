@@ -155,8 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
 
     p = sub.add_parser("bundle", help="download the locked packages into an offline channel folder")
-    p.add_argument("name")
+    p.add_argument("name", nargs="?", help="environment to bundle (not needed with --verify)")
     p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--verify", action="store_true", help="re-hash an existing bundle against its manifest (sha256)")
     _add_json(p)
     return parser
 

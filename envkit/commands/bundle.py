@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ExitCode
+from ..errors import ExitCode, InputError
+from ..result import SimpleResult
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,7 +37,24 @@ class BundleResult:
         console.print(f"  envkit create --file {r.out}/environment.yml --name {r.environment} --locked --offline")
 
 
-def run(args: argparse.Namespace, settings: Settings) -> BundleResult:
+def verify(out: str) -> SimpleResult:
+    """``--verify``: the receiving end's check, on the air-gapped machine before ``create``."""
+    from ..check.bundle import verify_bundle
+
+    count, problems = verify_bundle(Path(out))
+    lines = [f"verified {count} files (sha256) in {out}"] + [f"problem: {p}" for p in problems]
+    return SimpleResult(
+        {"out": out, "verified": count, "problems": problems, "ok": not problems},
+        lines,
+        ExitCode.FINDINGS if problems else ExitCode.OK,
+    )
+
+
+def run(args: argparse.Namespace, settings: Settings) -> BundleResult | SimpleResult:
+    if args.verify:
+        return verify(args.out)
+    if not args.name:
+        raise InputError("envkit bundle needs an environment NAME (or --verify --out DIR)")
     from ..check.bundle import make_bundle
     from ..check.steps import DEFAULT_PIP_INDEX
     from ..check.units import select_units

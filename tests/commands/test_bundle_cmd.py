@@ -56,6 +56,8 @@ def test_bundle_then_create_offline_with_the_channel_gone(project: Project, chec
     for item in data["conda"]:
         assert item["sha256"] == manifest["files"][item["file"]]
     assert verify_bundle(out) == (10, [])
+    code, verdict = run_json(project, "bundle", "--verify", "--out", str(out))
+    assert code == 0 and verdict == {"out": str(out), "verified": 10, "problems": [], "ok": True}
 
     # the air-gapped machine: no upstream, cold caches
     server.stop()
@@ -98,6 +100,9 @@ def test_bundle_detects_tampering_and_downloads_wheels(project: Project, check_c
     pkg.write_bytes(pkg.read_bytes() + b"x")
     checked, problems = verify_bundle(out)
     assert checked == 7 + 1 + 4 and problems == [f"linux-64/{pkg.name}: sha256 differs from the manifest"]
+    # the same check from the command line, as the receiving machine runs it
+    code, verdict = run_json(project, "bundle", "--verify", "--out", str(out))
+    assert code == 1 and verdict["problems"] == problems and verdict["verified"] == 12
 
 
 def _lock(env_path: Path) -> None:
