@@ -121,7 +121,7 @@ def usable_route(
 
 # -- the host -----------------------------------------------------------------------------------
 
-def _host_reasons(host: HostInfo, trt: TensorRTRelease, cuda: CudaRelease, matrix: Matrix) -> list[str]:
+def _driver_reasons(host: HostInfo, cuda: CudaRelease, matrix: Matrix) -> list[str]:
     reasons: list[str] = []
     need = cuda.min_driver.get("linux")
     if host.driver_version and need:
@@ -143,6 +143,11 @@ def _host_reasons(host: HostInfo, trt: TensorRTRelease, cuda: CudaRelease, matri
                 reasons.append(f"CUDA {cuda.version} is newer than the CUDA {eff} that {what} supports")
         except ValueError:
             pass
+    return reasons
+
+
+def _gpu_reasons(host: HostInfo, trt: TensorRTRelease, cuda: CudaRelease, matrix: Matrix) -> list[str]:
+    reasons: list[str] = []
     for gpu in host.gpus:
         cc = gpu.compute_capability
         if not cc:
@@ -268,10 +273,14 @@ def resolve_profile(prof: Profile, matrix: Matrix, host: HostInfo | None) -> Res
                 rej.reasons.append("no delivery route: " + "; ".join(route_miss))
                 rej.kinds.add("route")
             if host is not None:
-                hr = _host_reasons(host, trt, cuda, matrix) + _precision_reasons(prof, host, trt, matrix)
-                if hr:
-                    rej.reasons.extend(hr)
-                    rej.kinds.add("host")
+                dr = _driver_reasons(host, cuda, matrix)
+                gr = _gpu_reasons(host, trt, cuda, matrix) + _precision_reasons(prof, host, trt, matrix)
+                if dr:
+                    rej.reasons.extend(dr)
+                    rej.kinds.add("driver")
+                if gr:
+                    rej.reasons.extend(gr)
+                    rej.kinds.add("gpu")
             if rej.reasons or chosen is not None:
                 if not rej.reasons:
                     rej.reasons.append(f"older than the chosen {chosen.label() if chosen else ''}".rstrip())
@@ -299,42 +308,73 @@ def resolve_profile(prof: Profile, matrix: Matrix, host: HostInfo | None) -> Res
     return res
 
 
+def _driver_needed(matrix: Matrix, r: Rejected) -> str | None:
+    rel = matrix.cuda_release(r.candidate["cuda"])
+    return rel.min_driver.get("linux") if rel else None
+
+
+_EFFORT = {"profile": 1, "driver": 2, "route": 2, "gpu": 5, "matrix": 5}
+
+
+def _or(res: Resolution) -> str:
+    return "or " if res.suggestions else ""
+
+
+def _label(r: Rejected) -> str:
+    return f"TensorRT {r.candidate['tensorrt']} with CUDA {r.candidate['cuda']}"
+
+
 def _explain_failure(res: Resolution, prof: Profile, matrix: Matrix, host: HostInfo | None) -> None:
-    """Pick the closest miss and say what to change."""
-    fails_only_host = [r for r in res.rejected if r.kinds == {"host"}]
-    fails_only_profile = [r for r in res.rejected if r.kinds == {"profile"}]
-    if fails_only_host:
-        best = fails_only_host[0]  # newest first
-        res.closest = best
-        drivers = []
-        for r in fails_only_host:
-            rel = matrix.cuda_release(r.candidate["cuda"])
-            if rel and rel.min_driver.get("linux"):
-                drivers.append((V(rel.min_driver["linux"]), rel.min_driver["linux"], r.candidate))
-        if drivers and host is not None and host.driver_version:
-            low = min(drivers, key=lambda d: d[0])
+    """Pick the closest miss and say what to change, from the candidates that fail for one kind of reason."""
+    if not res.rejected:
+        return
+    by_kinds: dict[frozenset[str], list[Rejected]] = {}
+    for r in res.rejected:  # newest first
+        by_kinds.setdefault(frozenset(r.kinds), []).append(r)
+    driver_only = by_kinds.get(frozenset({"driver"}), [])
+    if driver_only and host is not None and host.driver_version:
+        newest = driver_only[0]
+        cheapest = min(driver_only, key=lambda r: V(_driver_needed(matrix, r) or "0"))
+        need = _driver_needed(matrix, cheapest)
+        text = f"upgrade the driver to >= {need} (enables {_label(cheapest)})"
+        if newest is not cheapest:
+            text += f"; >= {_driver_needed(matrix, newest)} for the newest, {_label(newest)}"
+        res.suggestions.append(text)
+    profile_only = by_kinds.get(frozenset({"profile"}), [])
+    if profile_only:
+        trt = matrix.tensorrt_release(profile_only[0].candidate["tensorrt"])
+        line = trt.version if trt else profile_only[0].candidate["tensorrt"]
+        res.suggestions.append(
+            f"{_or(res)}allow TensorRT {line} / CUDA {profile_only[0].candidate['cuda']} in {prof.path} "
+            "(it runs on this host)"
+        )
+    profile_driver = by_kinds.get(frozenset({"profile", "driver"}), [])
+    if profile_driver and not profile_only and host is not None:
+        r = profile_driver[0]
+        trt = matrix.tensorrt_release(r.candidate["tensorrt"])
+        res.suggestions.append(
+            f"{_or(res)}allow TensorRT {trt.version if trt else r.candidate['tensorrt']} in {prof.path} and upgrade the "
+            f"driver to >= {_driver_needed(matrix, r)} ({_label(r)} supports this GPU)"
+        )
+    route_only = by_kinds.get(frozenset({"route"}), [])
+    if route_only:
+        reason = next((x for x in route_only[0].reasons if x.startswith("no delivery route")), "")
+        res.suggestions.append(f"{_or(res)}make a delivery route available for {_label(route_only[0])}: {reason}")
+    if not driver_only and not profile_only and any("gpu" in r.kinds for r in res.rejected) and host is not None:
+        low = host.min_compute_capability()
+        fits = [t.version for t in matrix.tensorrt
+                if low and V(t.min_compute_capability) <= V(low)
+                and (not t.max_compute_capability or V(low) <= V(t.max_compute_capability))]
+        if fits:
             res.suggestions.append(
-                f"upgrade the driver to >= {low[1]} (for TensorRT {low[2]['tensorrt']} with CUDA {low[2]['cuda']})"
+                f"this GPU (compute capability {low}) is outside what the profile's TensorRT supports; "
+                f"TensorRT {', '.join(fits)} support it"
             )
-        gpu_reasons = [x for x in best.reasons if "compute capability" in x]
-        if gpu_reasons:
-            res.suggestions.append("this GPU is outside the TensorRT/CUDA range the profile allows: " + gpu_reasons[0])
-    if fails_only_profile:
-        cand = fails_only_profile[0]
-        res.closest = res.closest or cand
-        trt = matrix.tensorrt_release(cand.candidate["tensorrt"])
-        line = trt.version if trt else cand.candidate["tensorrt"]
-        res.suggestions.append(
-            f"allow TensorRT {line} / CUDA {cand.candidate['cuda']} in {prof.path} (it runs on this host)"
-        )
-    if res.closest is None and res.rejected:
-        res.closest = min(res.rejected, key=lambda r: len(r.reasons))
-    route_fails = [r for r in res.rejected if "route" in r.kinds]
-    if route_fails and not res.suggestions:
-        res.suggestions.append(
-            "add a channel or pip index a delivery route needs (see the reasons), e.g. pip index 'nvidia' "
-            f"({matrix.pip_indexes.get('nvidia', 'https://pypi.nvidia.com')}) or channel 'conda-forge'"
-        )
+    # the closest miss: the newest candidate that is cheapest to fix (a profile edit < a driver or channel
+    # change < new hardware or a missing package)
+    res.closest = min(res.rejected, key=lambda r: sum(_EFFORT.get(k, 3) for k in r.kinds))
+    if not res.suggestions:
+        res.suggestions.append(f"see why each candidate was rejected: envkit resolve {prof.name} --json")
 
 
 def ranges_ok(text: str) -> bool:

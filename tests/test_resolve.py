@@ -156,3 +156,30 @@ def test_bad_capture_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     code = main(["--project", str(ROOT), "resolve", "trt-yolo", "--host", str(bad)])
     assert code == 2
     assert "garbage.txt" in capsys.readouterr().err
+
+
+def test_pascal_suggests_an_older_tensorrt_and_a_driver(matrix, settings) -> None:  # type: ignore[no-untyped-def]
+    res = resolve_profile(load_profile("trt-yolo", settings), matrix, host(P100_510, matrix))
+    assert res.chosen is None and res.closest is not None
+    # the closest miss is a TensorRT 8.x stack (it supports compute capability 6.0), not an unfixable 10.x one
+    assert res.closest.candidate["tensorrt"].startswith("8.")
+    text = " | ".join(res.suggestions)
+    assert "allow TensorRT 8." in text and "upgrade the driver to >=" in text, text
+    assert "TensorRT 8.5" in text  # which releases support this GPU
+
+
+T4_515 = SMI / "corpus" / "telegraf-tesla-t4-515.105.01.xml"
+
+
+def test_driver_upgrade_names_the_cheapest_driver(matrix, settings) -> None:  # type: ignore[no-untyped-def]
+    res = resolve_profile(load_profile("trt-yolo", settings), matrix, host(T4_515, matrix))
+    assert res.chosen is None
+    first = res.suggestions[0]
+    assert first.startswith("upgrade the driver to >= "), res.suggestions
+    needed = first.split(">= ")[1].split(" ")[0]
+    assert V(needed) > V("515.105.01")
+    # that driver really unlocks a stack: resolve again with the driver raised to it
+    h = host(T4_515, matrix)
+    h.driver_version = needed
+    h.cuda_version = None
+    assert resolve_profile(load_profile("trt-yolo", settings), matrix, h).chosen is not None
