@@ -1,483 +1,357 @@
-"""Evidence extraction for ``envkit validate``: what an environment file says about its stack.
+"""Matrix rules of ``envkit validate``: CUDA, TensorRT, cuDNN and Python of the file against the matrix.
 
-Every conda spec, pip requirement and channel that tells something about the CUDA, cuDNN,
-TensorRT or Python version becomes an :class:`Evidence` record with its line. Only naming
-conventions live here (``-cu12`` means a CUDA 12 build, ``+cu124`` a CUDA 12.4 wheel,
-``cuda10.2.89`` in a build string the CUDA it was built with); compatibility facts come
-from the matrix (``envkit.validate``).
+``Checker`` works out the environment's effective stack from the evidence
+(``envkit.validate_stack``) and holds the findings; its ``*_rules`` methods add the
+compatibility findings (cuda-major-conflict, cuda-minor-mismatch, unknown-version, eol-cuda,
+trt-version-conflict, trt-cuda-mismatch, trt-not-on-channels, trt-cudnn-mismatch,
+cudnn-cuda-mismatch, cudnn-version-conflict, cudnn-missing, python-unsupported).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import replace
+from typing import Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-from .envfile import CondaDep, EnvFile, PipDep, conda_version_match
+from .envfile import EnvFile
 from .matrix import Matrix, TensorRTRelease
-from .versions import V
-
-if TYPE_CHECKING:
-    from .host.model import HostInfo
-
-SEVERITIES = ("error", "warning", "info")
-
-# component names
-CUDA, CUDNN, TRT, PYTHON = "cuda", "cudnn", "tensorrt", "python"
-
-# conda packages whose version is the CUDA version (major.minor)
-CONDA_CUDA = {
-    "cuda-version": 0,
-    "cudatoolkit": 0,
-    "cudatoolkit-dev": 1,
-    "cuda-toolkit": 1,
-    "cuda-runtime": 1,
-    "cuda-cudart": 1,
-    "cuda-cudart-dev": 1,
-    "cuda-libraries": 1,
-    "cuda-libraries-dev": 1,
-    "cuda-nvcc": 1,
-    "cuda-nvrtc": 1,
-    "cuda": 1,
-    "pytorch-cuda": 2,
-}
-CONDA_CUDNN = {"cudnn", "libcudnn", "libcudnn-dev"}
-_CONDA_TRT = re.compile(r"^(tensorrt|tensorrt-tools|libnvinfer(-[a-z0-9-]+)?|libnvonnxparser(-[a-z0-9-]+)?)$")
-_PIP_TRT = re.compile(r"^tensorrt(?:-(?:lean|dispatch))?(?:-cu(?P<cu>\d+))?(?:-(?P<part>libs|bindings))?$")
-_PIP_CUDNN = re.compile(r"^nvidia-cudnn(?:-cu(?P<cu>\d+))?$")
-_PIP_CUDART = re.compile(r"^nvidia-cuda-runtime(?:-cu(?P<cu>\d+))?$")
-_PIP_CU_SUFFIX = re.compile(r"^[a-z0-9][a-z0-9-]*-cu(?P<cu>\d{2})$")
-_PIP_CUPY = re.compile(r"^cupy-cuda(?P<cu>\d{2,3})(?P<x>x)?$")
-_LOCAL_CU = re.compile(r"^\+cu(?P<cu>\d{2,3})$")
-_BUILD_CUDA = re.compile(r"(?:^|[_\-.*])cuda_?(?P<v>\d+(?:\.\d+)+|\d{2,3})(?=$|[_a-z\-])")
-_BUILD_CUDNN = re.compile(r"(?:^|[_\-.*])cudnn_?(?P<v>\d+(?:\.\d+)+)")
-_LABEL_CUDA = re.compile(r"(?:^|/)label/cuda-(?P<v>\d+\.\d+(?:\.\d+)?)$")
-_TORCH_INDEX = re.compile(r"download\.pytorch\.org/whl/(?:nightly/)?cu(?P<cu>\d{2,3})\b")
-
-# CUDA evidence origins, most authoritative first (the first versioned one is the environment's CUDA)
-ORIGIN_RANK = {
-    "conda": 0,
-    "conda-component": 1,
-    "pytorch-cuda": 2,
-    "channel-label": 3,
-    "pip-runtime": 4,
-    "local-tag": 5,
-    "build-string": 6,
-    "index-url": 7,
-    "pip-suffix": 8,
-    "trt-suffix": 9,
-    "cudnn-suffix": 10,
-}
+from .validate_stack import (
+    CUDA,
+    CUDNN,
+    PYTHON,
+    TRT,
+    Evidence,
+    Finding,
+    by_version,
+    collect,
+    of,
+    primary,
+    same_release,
+    short,
+    where,
+)
+from .versions import V, in_any
 
 
-@dataclass(frozen=True)
-class Finding:
-    severity: str  # error | warning | info
-    line: int | None
-    code: str
-    message: str
-    hint: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"severity": self.severity, "line": self.line, "code": self.code, "message": self.message,
-                "hint": self.hint}
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One statement of the file about a stack component."""
-
-    component: str  # cuda | cudnn | tensorrt | python
-    package: str  # the package (or channel) that says it
-    source: str  # the text as written, for messages
-    line: int | None
-    origin: str  # conda | conda-component | pip | pip-runtime | local-tag | build-string | ...
-    version: str | None = None  # one version ("11.8", "8.9.7", "10.3.0.26"), None for ranges/unpinned
-    spec: str | None = None  # the version constraint as written, None when unpinned
-    major: int | None = None  # known even when the version is not (``-cu12``)
-    manager: str = "conda"  # conda | pip
-    pinned: bool = False  # a single version, or a range with an upper bound
-
-    def admits(self, version: str) -> bool | None:
-        """Does this evidence's constraint allow ``version``? None when it cannot tell."""
-        if self.version is not None:
-            return _prefix_eq(self.version, version)
-        if not self.spec:
-            return True if self.major is None else _safe_major(version) == self.major
-        try:
-            if self.manager == "pip":
-                return SpecifierSet(self.spec).contains(version, prereleases=True)
-            return conda_version_match(self.spec, version)
-        except (ValueError, InvalidSpecifier):
-            return None
-
-
-def _safe_major(version: str) -> int | None:
+def _safe_in(specs: tuple[str, ...], version: str) -> bool | None:
     try:
-        return V(version).release[0]
+        return in_any(specs, version)
     except ValueError:
         return None
 
 
-def _prefix_eq(pinned: str, version: str) -> bool | None:
-    """'11.8' vs '11.8.0' -> True (compare on the shorter release)."""
+def _channel_name(channel: str) -> str:
+    """'https://conda.anaconda.org/conda-forge/' -> 'conda-forge'; 'nvidia/label/cuda-11.8.0' -> 'nvidia'."""
+    c = channel.strip().rstrip("/")
+    if "://" in c:
+        c = c.split("://", 1)[1].split("/", 1)[1] if "/" in c.split("://", 1)[1] else c
+    return c.split("/")[0].lower()
+
+
+def _spec_name(text: str) -> str:
+    """The package name of a conda spec or template ("tensorrt=10.3.*" -> "tensorrt")."""
+    return re.split(r"[=<>!~ \[]", text, maxsplit=1)[0].lower()
+
+
+def _vkey(v: str) -> Any:
     try:
-        a, b = V(pinned).release, V(version).release
+        return V(v)
     except ValueError:
-        return None
-    n = min(len(a), len(b))
-    return a[:n] == b[:n]
+        return V("0")
 
 
-def cu_digits(digits: str) -> str | None:
-    """'124' -> '12.4', '118' -> '11.8', '92' -> '9.2' (the ``cuXYZ`` naming convention)."""
-    if len(digits) == 3:
-        return f"{int(digits[:2])}.{digits[2]}"
-    if len(digits) == 2:
-        return f"{digits[0]}.{digits[1]}"
-    return None
+class Checker:
+    """The effective stack of one environment file and the findings about it."""
 
+    def __init__(self, env: EnvFile, matrix: Matrix) -> None:
+        self.env = env
+        self.m = matrix
+        evidence, self.findings = collect(env)
+        self.ev = [self._resolve_range(e) for e in evidence]
+        self.cuda = primary([e for e in of(self.ev, CUDA) if e.origin not in ("trt-suffix", "cudnn-suffix")])
+        self.cuda_any = primary(of(self.ev, CUDA))
+        self.trt = primary(of(self.ev, TRT))
+        self.tr: TensorRTRelease | None = None
+        if self.trt and self.trt.version:
+            try:
+                self.tr = self.m.tensorrt_release(self.trt.version)
+            except ValueError:
+                self.tr = None
+        self.cudnn = primary(of(self.ev, CUDNN))
+        self.python = primary(of(self.ev, PYTHON))
 
-def short(version: str, parts: int = 2) -> str:
-    """'10.2.89' -> '10.2'."""
-    try:
-        rel = V(version).release
-    except ValueError:
-        return version
-    rel = rel + (0,) * (parts - len(rel)) if len(rel) < parts else rel
-    return ".".join(str(x) for x in rel[:parts])
+    # ---- plumbing ------------------------------------------------------------------------------
+    def add(self, severity: str, line: int | None, code: str, message: str, hint: str | None = None) -> None:
+        self.findings.append(Finding(severity, line, code, message, hint))
 
-
-def _is_version(text: str | None) -> bool:
-    if not text:
-        return False
-    try:
-        V(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _has_upper_bound(spec: str) -> bool:
-    s = spec.replace(" ", "")
-    if "|" in s:
-        return all(_has_upper_bound(alt) for alt in s.split("|"))
-    terms = [t for t in s.split(",") if t]
-    for t in terms:
-        if t.startswith(("<", "~=")) or (t.startswith("==") and "*" in t):
-            return True
-        if not t.startswith((">", "!")) and t not in ("*",):
-            return True  # =1.2, 1.2.*, ==1.2: a release line
-    return False
-
-
-def conda_pin(dep: CondaDep) -> tuple[str | None, str | None, bool]:
-    """(single version or None, spec as written, pinned?) of a conda dependency."""
-    if not dep.version or dep.version.strip() in ("*", ""):
-        return None, None, False
-    exact = dep.exact_or_prefix
-    if exact is not None and _is_version(exact):
-        return exact, dep.version, True
-    return None, dep.version, _has_upper_bound(dep.version)
-
-
-def pip_pin(dep: PipDep) -> tuple[str | None, str | None, bool]:
-    if not dep.specifier:
-        return None, None, False
-    pv = dep.pinned_version
-    if pv and "*" not in pv and _is_version(pv):
-        return pv, dep.specifier, True
-    if pv and pv.endswith(".*") and _is_version(pv[:-2]):
-        return pv[:-2], dep.specifier, True
-    return None, dep.specifier, _has_upper_bound(dep.specifier)
-
-
-def _major_of(version: str | None) -> int | None:
-    return _safe_major(version) if version else None
-
-
-# ---- collection --------------------------------------------------------------------------------
-
-
-def collect(env: EnvFile) -> tuple[list[Evidence], list[Finding]]:
-    """Every piece of stack evidence in the file, plus info findings for specs it could not read."""
-    out: list[Evidence] = []
-    notes: list[Finding] = [
-        Finding("info", line, "unparsed-spec", f"could not interpret {raw!r}: {why}; it is left out of the checks")
-        for line, raw, why in env.unparsed
-    ]
-    for i, ch in enumerate(env.channels):
-        m = _LABEL_CUDA.search(ch.strip())
-        if m:
-            line = env.channel_lines[i] if i < len(env.channel_lines) else None
-            out.append(_ev(CUDA, ch, ch, line, "channel-label", version=short(m.group("v"))))
-    for dep in env.conda:
-        try:
-            out.extend(_from_conda(dep))
-        except Exception as exc:  # never crash on an odd spec
-            notes.append(Finding("info", dep.line, "unparsed-spec", f"could not interpret {dep.raw!r}: {exc}"))
-    torch_tagged = any(
-        d.name in ("torch", "torchvision", "torchaudio") and d.local and _LOCAL_CU.match(d.local) for d in env.pip
-    )
-    for pdep in env.pip:
-        try:
-            out.extend(_from_pip(pdep, env, torch_tagged))
-        except Exception as exc:
-            notes.append(Finding("info", pdep.line, "unparsed-spec", f"could not interpret {pdep.raw!r}: {exc}"))
-    return out, notes
-
-
-def _ev(component: str, package: str, source: str, line: int | None, origin: str, **kw: Any) -> Evidence:
-    version = kw.get("version")
-    if version is not None and "major" not in kw:
-        kw["major"] = _major_of(version)
-    return Evidence(component=component, package=package, source=source.strip(), line=line, origin=origin, **kw)
-
-
-def _from_conda(dep: CondaDep) -> Iterable[Evidence]:
-    name = dep.name.lower()
-    version, spec, pinned = conda_pin(dep)
-    src = dep.raw
-    if dep.channel:
-        m = _LABEL_CUDA.search(dep.channel)
-        if m:
-            yield _ev(CUDA, dep.channel, dep.channel, dep.line, "channel-label", version=short(m.group("v")))
-    if name in CONDA_CUDA:
-        origin = {0: "conda", 1: "conda-component", 2: "pytorch-cuda"}[CONDA_CUDA[name]]
-        yield _ev(CUDA, name, src, dep.line, origin, version=short(version) if version else None, spec=spec,
-                  pinned=pinned)
-    elif name in CONDA_CUDNN:
-        yield _ev(CUDNN, name, src, dep.line, "conda", version=version, spec=spec, pinned=pinned)
-    elif _CONDA_TRT.match(name):
-        yield _ev(TRT, name, src, dep.line, "conda", version=version, spec=spec, pinned=pinned)
-    elif name == "python":
-        yield _ev(PYTHON, name, src, dep.line, "conda", version=short(version) if version else None, spec=spec,
-                  pinned=pinned)
-    if dep.build:
-        b = dep.build.lower()
-        m = _BUILD_CUDA.search(b)
-        if m and name not in CONDA_CUDA:
-            v = m.group("v")
-            cv = short(v) if "." in v else cu_digits(v)
-            if cv:
-                yield _ev(CUDA, name, src, dep.line, "build-string", version=cv, pinned=True)
-        m = _BUILD_CUDNN.search(b)
-        if m and name not in CONDA_CUDNN:
-            yield _ev(CUDNN, name, src, dep.line, "build-string", version=m.group("v"), pinned=True)
-
-
-def _pip_ev(component: str, dep: PipDep, origin: str, **kw: Any) -> Evidence:
-    return _ev(component, dep.name or "", dep.raw, dep.line, origin, manager="pip", **kw)
-
-
-def _from_pip(dep: PipDep, env: EnvFile, torch_tagged: bool) -> Iterable[Evidence]:
-    if not dep.name:
-        if dep.option and not torch_tagged and any(d.name in ("torch", "torchvision", "torchaudio") for d in env.pip):
-            m = _TORCH_INDEX.search(dep.option)
-            if m and cu_digits(m.group("cu")):
-                yield _ev(CUDA, "torch", dep.raw, dep.line, "index-url", version=cu_digits(m.group("cu")),
-                          manager="pip")
-        return
-    name = dep.name
-    version, spec, pinned = pip_pin(dep)
-    m = _PIP_TRT.match(name)
-    if m or name == "nvidia-tensorrt":
-        cu = m.group("cu") if m else None
-        yield _pip_ev(TRT, dep, "pip", version=version, spec=spec, pinned=pinned)
-        if cu:
-            yield _pip_ev(CUDA, dep, "trt-suffix", major=int(cu))
-        return
-    m = _PIP_CUDNN.match(name)
-    if m:
-        yield _pip_ev(CUDNN, dep, "pip", version=version, spec=spec, pinned=pinned)
-        if m.group("cu"):
-            yield _pip_ev(CUDA, dep, "cudnn-suffix", major=int(m.group("cu")))
-        return
-    m = _PIP_CUDART.match(name)
-    if m:
-        cu = int(m.group("cu")) if m.group("cu") else None
-        yield _pip_ev(CUDA, dep, "pip-runtime", version=short(version) if version else None, spec=spec,
-                      pinned=pinned, major=cu if cu is not None else _major_of(version))
-        return
-    if dep.local:
-        lm = _LOCAL_CU.match(dep.local)
-        if lm and cu_digits(lm.group("cu")):
-            yield _pip_ev(CUDA, dep, "local-tag", version=cu_digits(lm.group("cu")), pinned=True)
-            return
-    m = _PIP_CU_SUFFIX.match(name)
-    if m:
-        yield _pip_ev(CUDA, dep, "pip-suffix", major=int(m.group("cu")))
-        return
-    m = _PIP_CUPY.match(name)
-    if m:
-        digits = m.group("cu")
-        if m.group("x"):
-            yield _pip_ev(CUDA, dep, "pip-suffix", major=int(digits))
-        elif cu_digits(digits):
-            yield _pip_ev(CUDA, dep, "pip-suffix", version=cu_digits(digits))
-
-
-# ---- helpers for the rules ----------------------------------------------------------------------
-
-
-def of(evidence: list[Evidence], component: str, origins: Iterable[str] | None = None) -> list[Evidence]:
-    wanted = set(origins) if origins is not None else None
-    return [e for e in evidence if e.component == component and (wanted is None or e.origin in wanted)]
-
-
-def primary(evidence: list[Evidence]) -> Evidence | None:
-    """The most authoritative evidence carrying a version; else one carrying a major; else any."""
-    ranked = sorted(evidence, key=lambda e: (ORIGIN_RANK.get(e.origin, 50), e.line or 10**9))
-    for e in ranked:
-        if e.version:
+    def _resolve_range(self, e: Evidence) -> Evidence:
+        """A range that admits exactly one release line of the matrix is that line."""
+        if e.version or not e.spec:
             return e
-    for e in ranked:
-        if e.major is not None:
+        if e.component == CUDA:
+            lines = [c.version for c in self.m.cuda]
+        elif e.component == TRT:
+            lines = [t.version for t in self.m.tensorrt]
+        elif e.component == CUDNN:
+            lines = [d.version for d in self.m.cudnn]
+        else:
             return e
-    return ranked[0] if ranked else None
+        admitted = [v for v in lines if e.admits(v)]
+        majors = {V(v).release[0] for v in admitted}
+        if len(admitted) == 1:
+            return replace(e, version=admitted[0], major=majors.pop())
+        if len(majors) == 1 and e.major is None:
+            return replace(e, major=majors.pop())
+        return e
 
+    @property
+    def cuda_version(self) -> str | None:
+        return short(self.cuda.version) if self.cuda and self.cuda.version else None
 
-def where(e: Evidence) -> str:
-    return f"{e.source} at line {e.line}" if e.line else e.source
+    def _trt_has_cuda_major(self, tr: TensorRTRelease, major: int) -> bool:
+        return any(c.major == major and _safe_in(tr.cuda, c.version) for c in self.m.cuda)
 
+    def stack_json(self) -> dict[str, Any]:
+        def item(e: Evidence | None, **extra: Any) -> dict[str, Any] | None:
+            if e is None:
+                return None
+            return {"version": e.version, "major": e.major, "spec": e.spec, "source": e.source, "line": e.line,
+                    "origin": e.origin, **extra}
 
-def pip_indexes(env: EnvFile) -> list[str]:
-    """Index URLs the pip section (or the environment's variables) adds."""
-    urls: list[str] = []
-    for d in env.pip_options():
-        parts = re.split(r"[\s=]+", (d.option or "").strip(), maxsplit=1)
-        if parts and parts[0] in ("--extra-index-url", "--index-url", "-i", "--find-links", "-f") and len(parts) > 1:
-            urls.append(parts[1].strip().strip("'\""))
-    for key, value in env.variables.items():
-        if key.upper() in ("PIP_EXTRA_INDEX_URL", "PIP_INDEX_URL"):
-            urls.extend(value.split())
-    return urls
+        trt_route = None
+        if self.trt:
+            trt_route = "conda" if any(e.manager == "conda" for e in of(self.ev, TRT)) else "pip"
+        return {
+            "cuda": item(self.cuda_any),
+            "cudnn": item(self.cudnn),
+            "tensorrt": item(self.trt, route=trt_route, matrix_release=self.tr.version if self.tr else None),
+            "python": item(self.python),
+        }
 
-
-# ---- host rules (driver and GPUs) --------------------------------------------------------------
-
-
-class HostContext(Protocol):
-    """What the host rules need from the checker in ``envkit.validate``."""
-
-    m: Matrix
-    cuda_any: Evidence | None
-    trt: Evidence | None
-    tr: TensorRTRelease | None
-    cudnn: Evidence | None
-
-    def add(self, severity: str, line: int | None, code: str, message: str, hint: str | None = None) -> None: ...
-
-
-def _drv_key(version: str) -> tuple[int, ...]:
-    return tuple(int(x) if x.isdigit() else 0 for x in re.split(r"[.\-]", version.strip()))
-
-
-def host_rules(c: HostContext, host: HostInfo) -> None:
-    from .host.model import GOOD_STATUSES, cc_key
-
-    p, m = c.cuda_any, c.m
-    needs_gpu = p is not None or c.trt is not None
-    if host.status not in GOOD_STATUSES:
-        sev = "error" if needs_gpu and host.status == "no-driver" else "info"
-        c.add(sev, p.line if p else None, "no-driver" if host.status == "no-driver" else "host-unusable",
-              f"the host record says {host.status}: {'; '.join(host.messages) or 'no driver facts'}")
-        return
-    if p is not None:
-        _driver(c, host, p)
-    if not host.gpus:
-        if needs_gpu:
-            what = "the capture holds no GPU list" if host.partial else "the host has no NVIDIA GPU"
-            c.add("info", None, "no-gpu", f"{what}: GPU checks skipped")
-        return
-    groups: dict[tuple[str, str | None], int] = {}
-    for g in host.gpus:
-        groups[(g.name, g.compute_capability)] = groups.get((g.name, g.compute_capability), 0) + 1
-    for (name, cc), n in groups.items():
-        label = f"{n}x {name}" if n > 1 else name
-        if cc is None:
-            if needs_gpu:
-                c.add("info", None, "gpu-unknown-cc",
-                      f"{label}: compute capability unknown (not in the capture, name not in the matrix): GPU checks "
-                      "skipped", "capture with `nvidia-smi --query-gpu=name,compute_cap --format=csv`")
-            continue
-        k = cc_key(cc)
-        tr, t = c.tr, c.trt
-        if tr is not None and t is not None:
-            if k < cc_key(tr.min_compute_capability):
-                c.add("error", t.line, "gpu-too-old",
-                      f"{label} (compute capability {cc}) is below TensorRT {tr.version}'s floor "
-                      f"{tr.min_compute_capability} (matrix)", _trt_for_cc_hint(m, cc))
-            elif tr.max_compute_capability and k > cc_key(tr.max_compute_capability):
-                c.add("error", t.line, "gpu-too-new",
-                      f"{label} (compute capability {cc}) is newer than TensorRT {tr.version} supports (up to "
-                      f"{tr.max_compute_capability}, matrix)", _trt_for_cc_hint(m, cc))
+    # ---- CUDA ----------------------------------------------------------------------------------
+    def cuda_rules(self) -> None:
+        p = self.cuda
         if p is None:
-            continue
-        rel = m.cuda_release(p.version) if p.version else None
-        floor = m.cuda_min_cc(rel) if rel else (m.cuda_majors[p.major].min_compute_capability
-                                                if p.major in m.cuda_majors else None)
-        what = f"CUDA {short(p.version) if p.version else p.major}"
-        if floor and k < cc_key(floor):
-            c.add("error", p.line, "gpu-too-old",
-                  f"{label} (compute capability {cc}) is below {what}'s architecture floor {floor} (matrix)",
-                  "use an older CUDA for this GPU, or another GPU")
-        elif rel is not None and rel.max_compute_capability and k > cc_key(rel.max_compute_capability):
-            c.add("warning", p.line, "gpu-too-new",
-                  f"{label} (compute capability {cc}) is newer than {what} builds for natively (up to "
-                  f"{rel.max_compute_capability}): only PTX JIT, if the libraries ship PTX", "use a newer CUDA")
-
-
-def _trt_for_cc_hint(m: Matrix, cc: str) -> str | None:
-    from .host.model import cc_key
-
-    k = cc_key(cc)
-    ok = [t.version for t in sorted(m.tensorrt, key=lambda r: V(r.version))
-          if cc_key(t.min_compute_capability) <= k
-          and (not t.max_compute_capability or k <= cc_key(t.max_compute_capability))]
-    return f"TensorRT releases for compute capability {cc}: {', '.join(ok)}" if ok else \
-        f"no TensorRT release in the matrix supports compute capability {cc}"
-
-
-def _driver(c: HostContext, host: HostInfo, p: Evidence) -> None:
-    m = c.m
-    drv = host.driver_version
-    cuda = short(p.version) if p.version else (f"{p.major}.0" if p.major is not None else None)
-    if cuda is None:
-        return
-    label = f"CUDA {short(p.version)}" if p.version else f"CUDA {p.major}"
-    if drv:
-        full = m.min_driver(cuda) if p.version else None
-        floor = m.minor_compat_driver(cuda)
-        try:
-            d = _drv_key(drv)
-        except ValueError:
             return
-        if floor and d < _drv_key(floor):
-            need = f"driver >= {full} (>= {floor} with minor-version compatibility)" if full else f"driver >= {floor}"
-            c.add("error", p.line, "driver-too-old",
-                  f"{label} ({p.source}) needs {need}; the host has {drv}",
-                  f"upgrade the driver to >= {full or floor}, or pin an older CUDA")
-        elif full and d < _drv_key(full):
-            c.add("warning", p.line, "driver-minor-compat",
-                  f"{label} ({p.source}) needs driver >= {full} for full support; the host has {drv}, which runs it "
-                  f"by minor-version compatibility (>= {floor}): no PTX JIT of newer code, some features limited",
-                  f"upgrade the driver to >= {full}")
-        if floor or full:
+        for e in of(self.ev, CUDA):
+            if e is p or e.origin in ("trt-suffix", "cudnn-suffix"):
+                continue
+            both_conda = e.manager == "conda" and p.manager == "conda" and e.origin != "channel-label"
+            if e.major is not None and p.major is not None and e.major != p.major:
+                self.add("error", e.line, "cuda-major-conflict",
+                         f"{e.source} is a CUDA {e.version or e.major} build, but this environment's CUDA is "
+                         f"{p.version or p.major} ({where(p)}): libraries of two CUDA majors do not mix",
+                         f"use the CUDA {p.major} build of {e.package}, or move the whole environment to CUDA {e.major}")
+            elif e.version and p.version and short(e.version) != short(p.version):
+                if both_conda:
+                    self.add("error", e.line, "cuda-minor-mismatch",
+                             f"{e.source} asks for CUDA {short(e.version)} but {where(p)} pins CUDA "
+                             f"{short(p.version)}: the conda solver cannot satisfy both",
+                             f"pin one CUDA version ({p.package}) and leave the others unpinned or equal")
+                else:
+                    self.add("warning", e.line, "cuda-minor-mismatch",
+                             f"{e.source} is a CUDA {short(e.version)} build in a CUDA {short(p.version)} environment "
+                             f"({where(p)}): same major, so it runs (CUDA minor-version compatibility), but it brings "
+                             f"its own CUDA {short(e.version)} libraries beside the environment's",
+                             f"prefer the build for CUDA {short(p.version)} where one exists, or pin CUDA "
+                             f"{short(e.version)}")
+            elif e.spec and not e.version and p.version and e.admits(p.version) is False and both_conda:
+                self.add("error", e.line, "cuda-major-conflict",
+                         f"{e.source} does not admit CUDA {p.version} pinned by {where(p)}",
+                         "make the CUDA constraints agree")
+        self._cuda_known()
+
+    def _cuda_known(self) -> None:
+        p = self.cuda_any
+        if p is None:
             return
-    hc = host.effective_cuda()
-    if hc and p.version:
-        try:
-            env_v, host_v = V(short(p.version)), V(hc)
-        except ValueError:
+        has_trt = self.trt is not None
+        known = sorted({c.version for c in self.m.cuda}, key=_vkey)
+        if not p.version:
+            if p.major is not None and p.major not in self.m.cuda_majors:
+                self.add("warning" if has_trt else "info", p.line, "unknown-version",
+                         f"CUDA {p.major} (from {p.source}) is not a CUDA major the matrix knows "
+                         f"({', '.join(str(k) for k in sorted(self.m.cuda_majors))})")
             return
-        if env_v.release[0] > host_v.release[0]:
-            c.add("error", p.line, "driver-too-old",
-                  f"{label} ({p.source}) is newer than the host driver supports (CUDA {hc})",
-                  "upgrade the driver")
-        elif env_v > host_v:
-            c.add("warning", p.line, "driver-minor-compat",
-                  f"{label} ({p.source}) is newer than the host driver's CUDA {hc}: minor-version compatibility only")
+        v = short(p.version)
+        rel = self.m.cuda_release(v)
+        trts = [t.version for t in self.m.tensorrt if _safe_in(t.cuda, v)]
+        if not trts and known and V(v) < V(known[0]):
+            floor = next((c for c in known if any(_safe_in(t.cuda, c) for t in self.m.tensorrt)), known[0])
+            self.add("info", p.line, "eol-cuda",
+                     f"CUDA {v} ({p.source}) is older than every CUDA in the matrix ({known[0]} … {known[-1]}) and "
+                     "no TensorRT release there supports it",
+                     f"nothing to change unless TensorRT joins this environment: the TensorRT releases in the matrix "
+                     f"need CUDA {floor} or newer")
+        elif rel is None:
+            extra = f"; TensorRT {', '.join(trts)} list it as supported" if trts else ""
+            self.add("warning" if has_trt else "info", p.line, "unknown-version",
+                     f"CUDA {v} ({p.source}) is not in the matrix (it knows {', '.join(known)}), so there are no "
+                     f"driver or GPU facts for it{extra}")
+
+    # ---- TensorRT --------------------------------------------------------------------------------
+    def trt_rules(self) -> None:
+        t = self.trt
+        if t is None:
+            return
+        for e in of(self.ev, TRT):
+            if e is not t and e.version and t.version and not same_release(e.version, t.version):
+                self.add("error", e.line, "trt-version-conflict",
+                         f"{e.source} and {where(t)} ask for different TensorRT versions",
+                         "every TensorRT package (libs, bindings, frontend) must be the same version")
+        known = [r.version for r in by_version(self.m.tensorrt)]
+        if t.version and self.tr is None:
+            self.add("warning", t.line, "unknown-version",
+                     f"TensorRT {t.version} ({t.source}) is not in the matrix (it knows {', '.join(known)}); "
+                     "its CUDA, cuDNN, GPU and Python support cannot be checked",
+                     f"TensorRT {known[0]} … {known[-1]} are covered" if known else None)
+        tr = self.tr
+        suffixes = of(self.ev, CUDA, ("trt-suffix",))
+        p = self.cuda
+        for s in suffixes:
+            if p is not None and p.major is not None and s.major != p.major:
+                alt = ""
+                if tr is not None and p.major is not None and self._trt_has_cuda_major(tr, p.major):
+                    alt = f" TensorRT {tr.version} has CUDA {p.major} builds: use the -cu{p.major} package"
+                self.add("error", s.line, "trt-cuda-mismatch",
+                         f"{s.source} is the CUDA {s.major} build of TensorRT, but this environment's CUDA is "
+                         f"{p.version or p.major} ({where(p)})",
+                         (alt.strip() + ", or " if alt else "") + f"move the environment to CUDA {s.major}")
+            elif tr is not None and s.major is not None and not self._trt_has_cuda_major(tr, s.major):
+                self.add("error", s.line, "trt-cuda-mismatch",
+                         f"TensorRT {tr.version} has no CUDA {s.major} build (matrix: CUDA {', '.join(tr.cuda)}); "
+                         f"{s.source} cannot be installed", "pick a TensorRT release that lists this CUDA")
+        if tr is not None:
+            self._conda_route(tr)
+        if tr is None or p is None:
+            return
+        if p.version:
+            ok = _safe_in(tr.cuda, short(p.version))
+            if ok is False:
+                self.add("error", t.line, "trt-cuda-mismatch",
+                         f"TensorRT {tr.version} supports CUDA {', '.join(tr.cuda)} (matrix); this environment pins "
+                         f"CUDA {short(p.version)} ({where(p)})",
+                         self._trt_for_cuda_hint(short(p.version)))
+        elif p.major is not None and not self._trt_has_cuda_major(tr, p.major):
+            self.add("error", t.line, "trt-cuda-mismatch",
+                     f"TensorRT {tr.version} has no CUDA {p.major} build (matrix: CUDA {', '.join(tr.cuda)}); "
+                     f"this environment uses CUDA {p.major} ({where(p)})")
+
+    def _conda_route(self, tr: TensorRTRelease) -> None:
+        """A conda TensorRT package must come from a channel some route of the matrix serves it from."""
+        env_channels = {_channel_name(c) for c in self.env.channels}
+        for e in of(self.ev, TRT):
+            if e.manager != "conda":
+                continue
+            dep = next((d for d in self.env.conda if d.line == e.line and d.name.lower() == e.package), None)
+            channels = {_channel_name(dep.channel)} if dep is not None and dep.channel else env_channels
+            serving: list[str] = []
+            for use in tr.routes:
+                names = {_spec_name(t) for t in use.conda}
+                route = self.m.routes.get(use.route)
+                if e.package in names and route is not None:
+                    serving.extend(route.conda_channels)
+            if serving and channels & set(serving):
+                continue
+            if serving:
+                msg = (f"{e.source}: the matrix knows TensorRT {tr.version} as conda package `{e.package}` only on "
+                       f"{', '.join(sorted(set(serving)))}, which this file does not list")
+                hint: str | None = f"add the channel {sorted(set(serving))[0]}"
+            else:
+                msg = f"{e.source}: the matrix knows no conda channel that ships `{e.package}` for TensorRT {tr.version}"
+                hint = self._conda_trt_hint(e.package)
+            self.add("warning", e.line, "trt-not-on-channels", msg, hint)
+
+    def _conda_trt_hint(self, package: str) -> str | None:
+        found = []
+        for t in by_version(self.m.tensorrt):
+            for use in t.routes:
+                if any(_spec_name(x) == package for x in use.conda):
+                    found.append(t.version)
+        if found:
+            return f"conda `{package}` is known for TensorRT {', '.join(dict.fromkeys(found))}"
+        return "install TensorRT from pip (tensorrt-cu12) or use conda-forge's libnvinfer"
+
+    def _trt_for_cuda_hint(self, cuda: str) -> str | None:
+        ok = [t.version for t in by_version(self.m.tensorrt) if _safe_in(t.cuda, cuda)]
+        if ok:
+            return f"TensorRT releases that support CUDA {cuda}: {', '.join(ok)}"
+        return f"no TensorRT release in the matrix supports CUDA {cuda}; change the CUDA pin"
+
+    # ---- cuDNN ----------------------------------------------------------------------------------
+    def cudnn_rules(self) -> None:
+        d, tr, p = self.cudnn, self.tr, self.cuda
+        for s in of(self.ev, CUDA, ("cudnn-suffix",)):
+            if p is not None and p.major is not None and s.major != p.major:
+                self.add("error", s.line, "cudnn-cuda-mismatch",
+                         f"{s.source} is the CUDA {s.major} build of cuDNN, but this environment's CUDA is "
+                         f"{p.version or p.major} ({where(p)})", f"use nvidia-cudnn-cu{p.major}")
+        if d is None:
+            if tr is not None and tr.cudnn_required and self.trt and self.trt.manager == "conda":
+                self.add("info", self.trt.line, "cudnn-missing",
+                         f"TensorRT {tr.version} needs cuDNN ({', '.join(tr.cudnn_versions)} tested); the file pins "
+                         "none, so it comes from whatever the TensorRT package depends on",
+                         f"pin cudnn={tr.cudnn_versions[0]}" if tr.cudnn_versions else None)
+            return
+        for e in of(self.ev, CUDNN):
+            if e is not d and e.major is not None and d.major is not None and e.major != d.major:
+                self.add("error", e.line, "cudnn-version-conflict",
+                         f"{e.source} and {where(d)} ask for different cuDNN majors", "pin one cuDNN")
+        if not d.version:
+            return
+        cr = self.m.cudnn_release(d.version)
+        needs = tr is not None and tr.cudnn_required
+        if cr is None:
+            known = ", ".join(c.version for c in by_version(self.m.cudnn))
+            self.add("warning" if needs else "info", d.line, "unknown-version",
+                     f"cuDNN {d.version} ({d.source}) is not in the matrix (it knows {known})")
+        elif p is not None and p.version:
+            cv = short(p.version)
+            if _safe_in(cr.cuda, cv) is False:
+                same_major = any(c.major == V(cv).release[0] and _safe_in(cr.cuda, c.version) for c in self.m.cuda)
+                if same_major:
+                    self.add("warning", d.line, "cudnn-cuda-mismatch",
+                             f"cuDNN {cr.version} is built for CUDA {', '.join(cr.cuda)} (matrix); CUDA {cv} "
+                             f"({where(p)}) is outside that range: it runs by minor-version compatibility but is "
+                             "not a tested pair", self._cudnn_for_cuda_hint(cv))
+                else:
+                    self.add("error", d.line, "cudnn-cuda-mismatch",
+                             f"cuDNN {cr.version} has no build for CUDA {V(cv).release[0]} (matrix: CUDA "
+                             f"{', '.join(cr.cuda)}); this environment pins CUDA {cv} ({where(p)})",
+                             self._cudnn_for_cuda_hint(cv))
+        if tr is not None and tr.cudnn_required and tr.cudnn_versions:
+            tested = tr.cudnn_versions
+            if not any(same_release(v, d.version) for v in tested):
+                majors = {V(v).release[0] for v in tested}
+                dmaj = V(d.version).release[0]
+                lowest = min(tested, key=lambda v: V(v))
+                if dmaj not in majors:
+                    self.add("error", d.line, "trt-cudnn-mismatch",
+                             f"TensorRT {tr.version} needs cuDNN {', '.join(tested)} (matrix); {d.source} gives cuDNN "
+                             f"{d.version}", f"pin cudnn={tested[-1]}")
+                elif V(d.version) < V(lowest):
+                    self.add("warning", d.line, "trt-cudnn-mismatch",
+                             f"TensorRT {tr.version} was tested with cuDNN {', '.join(tested)}; cuDNN {d.version} is "
+                             "older than that", f"pin cudnn={tested[-1]}")
+
+    def _cudnn_for_cuda_hint(self, cuda: str) -> str | None:
+        ok = [c.version for c in by_version(self.m.cudnn) if _safe_in(c.cuda, cuda)]
+        return f"cuDNN releases built for CUDA {cuda}: {', '.join(ok)}" if ok else None
+
+    # ---- Python ---------------------------------------------------------------------------------
+    def python_rules(self) -> None:
+        py, tr, t = self.python, self.tr, self.trt
+        if py is None or tr is None or t is None or not tr.python:
+            return
+        if py.version:
+            bad = short(py.version) not in tr.python
+        elif py.spec:
+            bad = not any(py.admits(v) for v in tr.python)
+        else:
+            return
+        if bad:
+            pip_trt = t.manager == "pip"
+            what = "has no wheel for" if pip_trt else "is not built for"
+            self.add("error" if pip_trt else "warning", py.line, "python-unsupported",
+                     f"TensorRT {tr.version} {what} Python {py.version or py.spec} (matrix: Python "
+                     f"{', '.join(tr.python)})", f"pin python={tr.python[-1]} (or another listed version)")

@@ -22,7 +22,7 @@ from envkit.matrix import (
 )
 from envkit.matrix_load import load_matrix
 from envkit.validate import ValidateReport, validate_env
-from envkit.validate_rules import cu_digits
+from envkit.validate_stack import cu_digits
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "envfiles"
