@@ -152,3 +152,112 @@ def test_gpu_lookup_agrees_with_corpus(m: Matrix) -> None:
     named = {r["first_gpu_name"] for r in rows if not r["first_gpu_name"].endswith("...")}
     known = [n for n in named if m.compute_capability_for(n)]
     assert len(known) >= len(named) - 3  # only "-", "Graphics Device" and similar stay unknown
+
+
+# --- audit 2026-11-22 (docs/matrix-audit.md): one spot check per corrected or confirmed fact ---
+
+@pytest.mark.parametrize(
+    ("cuda", "driver"),
+    [
+        ("11.8", "520.61.05"), ("12.0", "525.60.13"), ("12.1", "530.30.02"), ("12.2", "535.54.03"),
+        ("12.3", "545.23.06"), ("12.4", "550.54.14"), ("12.5", "555.42.02"), ("12.6", "560.28.03"),
+        ("12.8", "570.26"), ("12.9", "575.51.03"), ("13.0", "580.65.06"), ("13.1", "590.44.01"),
+        ("13.2", "595.45.04"),
+    ],
+)
+def test_audit_cuda_ga_drivers_from_table3(m: Matrix, cuda: str, driver: str) -> None:
+    rel = m.cuda_release(cuda)
+    assert rel and rel.min_driver["linux"] == driver
+    assert "CUDARN1322" in rel.meta.source
+    assert not (rel.meta.unconfirmed or "").lower().count("driver 5")  # GA driver no longer marked unconfirmed
+
+
+def test_audit_cuda_13_3_driver_stays_unconfirmed(m: Matrix) -> None:
+    rel = m.cuda_release("13.3")
+    assert rel and rel.min_driver["linux"] == "610.43.02" and rel.meta.unconfirmed
+    assert "Table 3" in rel.meta.unconfirmed
+
+
+def test_audit_minor_compat_floors(m: Matrix) -> None:
+    assert m.cuda_majors[11].minor_compat_min_driver == {"linux": "450.80.02", "windows": "452.39"}
+    assert m.cuda_majors[12].minor_compat_min_driver == {"linux": "525.60.13", "windows": "527.41"}
+    assert m.cuda_majors[13].minor_compat_min_driver["linux"] == "580.65.06"
+
+
+def test_audit_cuda_compute_capability_ranges(m: Matrix) -> None:
+    def rel(v: str):  # noqa: ANN202
+        r = m.cuda_release(v)
+        assert r is not None, v
+        return r
+    assert rel("11.8").max_compute_capability == "9.0"
+    assert rel("12.6").max_compute_capability == "9.0"
+    assert rel("12.8").max_compute_capability == "12.0"  # Blackwell sm_100/sm_120 first in 12.8
+    assert rel("12.9").max_compute_capability == "12.1" and rel("12.9").meta.unconfirmed is None  # sm_103, sm_121
+    assert rel("13.0").max_compute_capability == "12.1" and rel("13.0").meta.unconfirmed is None
+    assert m.cuda_min_cc(rel("13.0")) == "7.5"  # Maxwell/Pascal/Volta removed
+    assert m.cuda_min_cc(rel("12.9")) == "5.0"
+
+
+def test_audit_cudnn_records(m: Matrix) -> None:
+    c917 = m.cudnn_release("9.17")
+    assert c917 and c917.full_version == "9.17.0.29" and c917.meta.unconfirmed is None
+    assert in_any(c917.cuda, "12.0") and in_any(c917.cuda, "12.9") and in_any(c917.cuda, "13.1")
+    assert not in_any(c917.cuda, "13.2") and not in_any(c917.cuda, "11.8")
+    assert c917.min_compute_capability == "7.5" and c917.max_compute_capability == "12.0"
+    c90 = m.cudnn_release("9.0")
+    assert c90 and c90.full_version == "9.0.0.312" and c90.meta.unconfirmed is None
+    assert in_any(c90.cuda, "12.3") and not in_any(c90.cuda, "12.4")
+    c910 = m.cudnn_release("9.10")
+    assert c910 and c910.full_version == "9.10.2.21" and "cu11" in c910.pip and c910.max_compute_capability == "12.0"
+    assert "cu11" not in m.cudnn_release("9.17").pip  # type: ignore[union-attr]  # nvidia-cudnn-cu11 ends at 9.10.2.21
+    c95 = m.cudnn_release("9.5")
+    assert c95 and in_any(c95.cuda, "12.6") and not in_any(c95.cuda, "12.8")
+    c91 = m.cudnn_release("9.1")
+    assert c91 and c91.full_version == "9.1.0.70" and c91.meta.unconfirmed  # CUDA 12 list cell not read
+    c89 = m.cudnn_release("8.9")
+    assert c89 and c89.full_version == "8.9.7.29" and in_any(c89.cuda, "12.2") and not in_any(c89.cuda, "12.3")
+
+
+@pytest.mark.parametrize(
+    ("line", "first", "last"),
+    [
+        ("8.5", "3.6", "3.10"), ("8.6", "3.6", "3.11"), ("10.0", "3.8", "3.12"), ("10.8", "3.8", "3.12"),
+        ("10.9", "3.8", "3.13"), ("10.13.0", "3.8", "3.13"), ("10.16", "3.8", "3.13"), ("11.0", "3.8", "3.13"),
+        ("11.1", "3.8", "3.14"), ("11.4", "3.8", "3.14"),
+    ],
+)
+def test_audit_python_matches_wheel_tags(m: Matrix, line: str, first: str, last: str) -> None:
+    t = m.tensorrt_release(line)
+    assert t and t.python[0] == first and t.python[-1] == last, (line, t and t.python)
+
+
+def test_audit_tensorrt_versions_and_gpu_floors(m: Matrix) -> None:
+    def trt(v: str):  # noqa: ANN202
+        t = m.tensorrt_release(v)
+        assert t is not None, v
+        return t
+    assert trt("8.6").pip_version == "8.6.1.post1"
+    assert trt("10.0").pip_version == "10.0.1" and trt("10.0").min_compute_capability == "7.0"
+    assert trt("10.1").min_compute_capability == "7.0" and in_any(trt("10.1").cuda, "12.4")
+    assert not in_any(trt("10.1").cuda, "12.5")
+    assert trt("10.4").min_compute_capability == "7.0" and trt("10.5").min_compute_capability == "7.5"
+    assert trt("10.7").max_compute_capability == "9.0" and trt("10.8").max_compute_capability == "12.0"
+    assert trt("10.14").pip_version == "10.14.1.48.post1"
+    assert trt("10.13.0").full_version == "10.13.0.35"
+    cu11 = [t.version for t in m.tensorrt if any(11 in r.cuda_majors for r in t.routes)]
+    assert cu11[-1] == "10.13.0"  # tensorrt-cu11 ends at 10.13.0.35
+    cu13 = [t.version for t in m.tensorrt if any(13 in r.cuda_majors for r in t.routes)]
+    assert cu13[0] == "10.13.3"  # tensorrt-cu13 starts at 10.13.2.6
+    assert m.precision_floor("fp4") == "10.0"
+
+
+def test_audit_conda_routes(m: Matrix) -> None:
+    t86 = m.tensorrt_release("8.6")
+    assert t86
+    nv = [r for r in t86.routes if r.route == "nvidia-conda"]
+    assert nv and nv[0].unconfirmed and "NOT to solve" in nv[0].unconfirmed
+    t113 = m.tensorrt_release("11.3")
+    assert t113
+    cf = [r for r in t113.routes if r.route == "conda-forge"]
+    assert cf and cf[0].cuda_majors == (12, 13) and cf[0].conda[0] == "libnvinfer={full_version}"
+    assert "CF-TRT-113" in cf[0].source
