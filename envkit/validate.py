@@ -9,7 +9,7 @@ Finding codes (stable): trt-cuda-mismatch, trt-cudnn-mismatch, trt-version-confl
 cudnn-cuda-mismatch, cudnn-version-conflict, cudnn-missing, cuda-major-conflict,
 cuda-minor-mismatch, python-unsupported, unpinned-critical, unknown-version, eol-cuda,
 pip-stub-needs-nvidia-index, deprecated-package, onnxruntime-gpu-cuda, conda-pip-duplicate,
-channel-none, prefix-set, unparsed-spec, trt-not-on-channels; with a host: driver-too-old, driver-minor-compat,
+channel-none, prefix-set, unparsed-spec, trt-not-on-channels, route-unconfirmed; with a host: driver-too-old, driver-minor-compat,
 no-driver, gpu-too-old, gpu-too-new, gpu-unknown-cc, no-gpu.
 
 Layout: ``validate_stack`` reads the version evidence from the file (and holds ``Finding``),

@@ -3,7 +3,7 @@
 ``Checker`` works out the environment's effective stack from the evidence
 (``envkit.validate_stack``) and holds the findings; its ``*_rules`` methods add the
 compatibility findings (cuda-major-conflict, cuda-minor-mismatch, unknown-version, eol-cuda,
-trt-version-conflict, trt-cuda-mismatch, trt-not-on-channels, trt-cudnn-mismatch,
+trt-version-conflict, trt-cuda-mismatch, trt-not-on-channels, route-unconfirmed, trt-cudnn-mismatch,
 cudnn-cuda-mismatch, cudnn-version-conflict, cudnn-missing, python-unsupported).
 """
 
@@ -246,12 +246,20 @@ class Checker:
             dep = next((d for d in self.env.conda if d.line == e.line and d.name.lower() == e.package), None)
             channels = {_channel_name(dep.channel)} if dep is not None and dep.channel else env_channels
             serving: list[str] = []
+            doubts: list[str] = []
             for use in tr.routes:
                 names = {_spec_name(t) for t in use.conda}
                 route = self.m.routes.get(use.route)
                 if e.package in names and route is not None:
                     serving.extend(route.conda_channels)
+                    if channels & set(route.conda_channels):
+                        doubts.append(use.unconfirmed or "")
             if serving and channels & set(serving):
+                if doubts and all(doubts):
+                    self.add("info", e.line, "route-unconfirmed",
+                             f"{e.source}: the matrix lists this conda route for TensorRT {tr.version}, but it is "
+                             f"unconfirmed: {doubts[0]}",
+                             "if the solve fails, install TensorRT from pip or a tarball instead")
                 continue
             if serving:
                 msg = (f"{e.source}: the matrix knows TensorRT {tr.version} as conda package `{e.package}` only on "
