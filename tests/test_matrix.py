@@ -185,7 +185,7 @@ def test_audit_minor_compat_floors(m: Matrix) -> None:
 
 
 def test_audit_cuda_compute_capability_ranges(m: Matrix) -> None:
-    def rel(v: str):  # noqa: ANN202
+    def rel(v: str):
         r = m.cuda_release(v)
         assert r is not None, v
         return r
@@ -232,7 +232,7 @@ def test_audit_python_matches_wheel_tags(m: Matrix, line: str, first: str, last:
 
 
 def test_audit_tensorrt_versions_and_gpu_floors(m: Matrix) -> None:
-    def trt(v: str):  # noqa: ANN202
+    def trt(v: str):
         t = m.tensorrt_release(v)
         assert t is not None, v
         return t
