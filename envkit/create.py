@@ -10,27 +10,25 @@ Flow for a profile NAME (``--file`` skips step 1):
    file), lock hash and channels match -> ``up to date`` (no rattler import, no network);
 3. solve with rattler for the host's (or ``--host FILE``'s) virtual packages, or read the lock (``--locked``);
 4. install into the staging prefix (``envkit.staging`` documents the atomic swap), pip section, smoke test;
-5. write the lock (``envkit.lock``, rattler/pixi v7 with virtual packages) and ``environment.explicit.txt``
-   next to the environment file, then ``conda-meta/envkit.json`` and ``conda-meta/history``;
+   the package cache is verified before (``envkit.engine.cache``) and stamped while rattler installs;
+5. the lock (``envkit.lock``, rattler/pixi v7 with virtual packages) and ``environment.explicit.txt`` are
+   prepared on a worker thread during the install and renamed in next to the environment file once it
+   succeeded, then ``conda-meta/history`` and ``conda-meta/envkit.json`` (``envkit.create_record``);
 6. swap the staging prefix in.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from .config import Config, load_config, redact
 from .context import Settings
 from .envs import (
-    RECORD,
     env_dir_for,
     in_conda_envs_dirs,
     read_record,
@@ -39,15 +37,6 @@ from .envs import (
     validate_name,
 )
 from .errors import EnvkitError, InputError, InstallError, SmokeError
-from .fsutil import write_atomic
-
-SCHEMA = "envkit.env/1"
-STACK_PACKAGES = {
-    "tensorrt": ("tensorrt", "libnvinfer"),
-    "cuda": ("cuda-version", "cuda-cudart"),
-    "cudnn": ("cudnn",),
-    "python": ("python",),
-}
 
 
 @dataclass
@@ -136,23 +125,6 @@ def resolve_channels(env_channels: list[str], override: list[str], config: Confi
     return out, mirrored
 
 
-def _stack(records: list[Any]) -> dict[str, str | None]:
-    by = {r.name: r.version for r in records}
-    stack: dict[str, str | None] = {}
-    for key, names in STACK_PACKAGES.items():
-        stack[key] = next((by[n] for n in names if n in by), None)
-    return stack
-
-
-def _host_summary(request: CreateRequest, target: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"target": target.to_json() if target is not None else None, "host_file": request.host_file}
-    h = request.host
-    if h is not None:
-        for k in ("driver_version", "cuda_version", "arch", "glibc"):
-            out[k] = getattr(h, k, None)
-    return out
-
-
 def _step(reporter: Any, name: str, detail: str = "") -> None:
     if reporter is not None and hasattr(reporter, "step"):
         reporter.step(name, detail)
@@ -234,7 +206,7 @@ def create_env(request: CreateRequest, settings: Settings, reporter: Any = None)
                 result.packages = current.get("packages") or []
                 result.timings = {"total": time.perf_counter() - t0}
                 return result
-        _build(request, settings, result, env_file, env_bytes, spec_hash, channels, mirrored, offline, reporter, timings)
+        _build(request, settings, result, env_file, spec_hash, channels, mirrored, offline, reporter, timings)
     timings["total"] = time.perf_counter() - t0
     result.timings = timings
     return result
@@ -263,7 +235,6 @@ def _build(
     settings: Settings,
     result: CreateResult,
     env_file: Any,
-    env_bytes: bytes,
     spec_hash: str,
     channels: list[str],
     mirrored: dict[str, str],
@@ -271,23 +242,18 @@ def _build(
     reporter: Any,
     timings: dict[str, float],
 ) -> None:
-    from .engine import rattler_engine as eng
-    from .engine.lockfile import lock_mismatches, read_lock, write_explicit, write_lock
+    from .create_record import PendingLock, stack_of, write_record
+    from .engine.install import install
+    from .engine.lockfile import lock_mismatches, read_lock
+    from .engine.targets import target_for_host
     from .staging import Swap, fix_staging_paths, oserror_to_envkit
 
     prefix = result.prefix
     assert result.lock_file is not None and result.explicit_file is not None
     cache_dir = Path(settings.env.get("RATTLER_CACHE_DIR") or os.environ.get("RATTLER_CACHE_DIR") or settings.cache_dir / "rattler")
 
-    # target
+    # solve (for the host's or --host FILE's virtual packages) or read the lock (which names its target)
     t = time.perf_counter()
-    if request.host is not None and request.host_file:
-        target = eng.target_for_host(request.host)
-    else:
-        target = eng.target_for_host(None)
-    result.target = target.to_json()
-
-    # solve or read the lock
     if request.locked:
         _step(reporter, "lock", str(result.lock_file))
         if not result.lock_file.is_file():
@@ -302,35 +268,46 @@ def _build(
                 file=str(result.lock_file),
                 hint="run `envkit create` without --locked to solve again and rewrite the lock",
             )
-        records = lock.records
-        target = lock.target
-        result.target = target.to_json()
+        records, target = lock.records, lock.target
         timings["lock"] = time.perf_counter() - t
     else:
+        from .engine.solve import solve
+
+        target = target_for_host(request.host if request.host is not None and request.host_file else None)
+        result.target = target.to_json()
         _step(reporter, "solve", f"{len(env_file.conda)} specs, {', '.join(result.channels)}")
         specs = [d.raw.strip() for d in env_file.conda]
-        records = eng.solve(specs, channels, target, cache_dir=cache_dir, offline=offline, mirrored=mirrored)
+        records = solve(specs, channels, target, cache_dir=cache_dir, offline=offline, mirrored=mirrored)
         result.solved = True
         timings["solve"] = time.perf_counter() - t
+    result.target = target.to_json()
     result.packages = sorted(r.dist for r in records)
-    result.stack = _stack(records)
+    result.stack = stack_of(records)
     if request.dry_run:
         result.status = "dry run"
         return
 
     swap = Swap(prefix)
     staging = staging_dir(prefix)
+    # the lock files depend only on the records: written on a worker thread while rattler installs
+    pending = PendingLock(records, target, channels, result.lock_file, result.explicit_file,
+                          write_lock=not request.locked)
+    stamper = None
     try:
-        # install
+        # install (cache entries are verified before, and stamped as soon as rattler extracted them)
         t = time.perf_counter()
         _step(reporter, "install", f"{len(records)} packages into {prefix}")
-        verify = os.environ.get("ENVKIT_VERIFY_CACHE", "1").lower() not in ("0", "false", "no")
-        dropped = eng.verify_cache(records, cache_dir) if verify else []
-        if dropped:
-            result.notes.append(f"corrupted package(s) in the cache were removed and fetched again: {', '.join(dropped)}")
-        stats = eng.install(records, staging, cache_dir=cache_dir, reporter=reporter, target_prefix=prefix)
-        if verify:
-            eng.stamp_cache(records, cache_dir)
+        if os.environ.get("ENVKIT_VERIFY_CACHE", "1").lower() not in ("0", "false", "no"):
+            from .engine.cache import CacheStamper, verify_cache
+
+            dropped = verify_cache(records, cache_dir)
+            if dropped:
+                result.notes.append(
+                    f"corrupted package(s) in the cache were removed and fetched again: {', '.join(dropped)}"
+                )
+            stamper = CacheStamper(records, cache_dir)
+        stats = install(records, staging, cache_dir=cache_dir, reporter=reporter, target_prefix=prefix,
+                        on_cached=stamper.package_ready if stamper and stamper.needed else None)
         timings["install"] = time.perf_counter() - t
 
         # pip
@@ -353,39 +330,11 @@ def _build(
         # lock + record
         t = time.perf_counter()
         _step(reporter, "lock", str(result.lock_file))
-        if request.locked:
-            lock_hash = sha256_file(result.lock_file)
-        else:
-            lock_hash = write_lock(records, target, channels, result.lock_file)
-        write_explicit(records, target.platform, result.explicit_file)
-        record = {
-            "schema": SCHEMA,
-            "complete": True,
-            "name": result.name,
-            "prefix": str(prefix),
-            "env_file": str(result.env_file),
-            "spec_hash": spec_hash,
-            "lock_file": str(result.lock_file),
-            "lock_hash": lock_hash,
-            "stack": result.stack,
-            "packages": result.packages,
-            "host": _host_summary(request, target),
-            "envkit_version": __version__,
-            "channels": result.channels,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "locked": request.locked,
-            "install": stats.to_json(),
-            "timings": {k: round(v, 4) for k, v in timings.items()},
-        }
-        meta = staging / "conda-meta"
-        meta.mkdir(parents=True, exist_ok=True)
-        with (meta / "history").open("a", encoding="utf-8") as fh:
-            stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-            fh.write(f"==> {stamp} <==\n# cmd: envkit create {result.name or ''} (envkit {__version__})\n")
-            fh.write(f"# envkit: spec {spec_hash[:12]} lock {lock_hash[:12]}\n")
-            for d in result.packages:
-                fh.write(f"+{redact(d)}\n")
-        write_atomic(meta / RECORD, json.dumps(record, indent=2) + "\n", fsync=True)
+        lock_hash = pending.commit()
+        write_record(staging, result, request, target, spec_hash=spec_hash, lock_hash=lock_hash,
+                     install=stats.to_json(), timings=timings)
+        if stamper is not None:
+            stamper.finish()
         timings["record"] = time.perf_counter() - t
 
         # swap
@@ -397,6 +346,10 @@ def _build(
     except BaseException:
         swap.rollback()
         raise
+    finally:
+        pending.discard()
+        if stamper is not None:
+            stamper.close()
     swap.finish()
 
 

@@ -265,3 +265,20 @@ def test_failed_rebuild_keeps_previous(trt_channel: Path, tmp_path: Path, envkit
     assert sorted(p.name for p in (first.prefix / "conda-meta").iterdir()) == before
     assert env_state(first.prefix) == "up to date"
     assert not list(first.prefix.parent.glob(".demo.envkit-*"))
+
+
+def test_failed_create_leaves_lock_files_untouched(trt_channel: Path, tmp_path: Path, envkit_settings: Settings,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lock files are prepared during the install but only renamed in once the build succeeded."""
+    from envkit.errors import InstallError
+
+    env = make_env(tmp_path, file_url(trt_channel))
+    first = create_env(req(env), envkit_settings)
+    assert first.lock_file is not None and first.explicit_file is not None
+    lock, explicit = first.lock_file.read_bytes(), first.explicit_file.read_bytes()
+    first.lock_file.write_bytes(lock + b"# marker\n")
+    monkeypatch.setenv("ENVKIT_TEST_FAIL_POSTLINK", "1")
+    with pytest.raises(InstallError, match="post-link"):
+        create_env(req(env, force=True), envkit_settings)
+    assert first.lock_file.read_bytes() == lock + b"# marker\n" and first.explicit_file.read_bytes() == explicit
+    assert not [p for p in first.lock_file.parent.iterdir() if p.name.endswith(".envkit-tmp")]

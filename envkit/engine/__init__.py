@@ -1,1 +1,1 @@
-"""The conda engine of envkit: solving, installing, locks (``rattler_engine`` is the only module importing rattler)."""
+"""The conda engine of envkit: solving, installing, cache integrity, locks (rattler is imported lazily, inside functions)."""

@@ -26,7 +26,8 @@ from ..envfile import EnvFile
 from ..errors import InputError
 from ..fsutil import write_atomic
 from .paths import lock_paths
-from .rattler_engine import Record, Target, channel_url
+from .solve import channel_url
+from .types import Record, Target
 
 ENV = "default"
 __all__ = ["Lock", "lock_matches", "lock_mismatches", "lock_paths", "read_lock", "write_explicit", "write_lock"]

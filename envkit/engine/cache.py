@@ -1,0 +1,199 @@
+"""Package-cache integrity: stamps of extracted cache entries and their verification.
+
+rattler trusts an extracted package directory in its cache once it was validated; a file changed
+afterwards (for instance edited in place through a hardlink in some environment) would be linked
+into every new environment. envkit keeps a stamp per cache entry (``<cache>/envkit-verified/<dist>.json``:
+size, mtime and inode of every file, taken right after rattler extracted and validated it).
+
+* ``verify_cache(records, cache_dir)`` runs before an install, on the entries about to be linked: an
+  entry whose stamped files still match costs one ``lstat`` per stamped file (no directory walk); an
+  entry without a stamp (extracted by another tool) is checked against the sha256 of every file in its
+  ``info/paths.json`` and stamped. Corrupted entries are deleted so that rattler fetches them again.
+  Files added to an entry after it was stamped are ignored: rattler links only what ``paths.json``
+  lists, and ``paths.json`` itself is stamped.
+* ``CacheStamper`` stamps the entries an install extracts *while the install runs* (the installer's
+  reporter calls ``package_ready`` as soon as rattler has populated an entry), on one worker thread;
+  ``finish()`` stamps whatever is left and waits.
+
+A stamp is written to a per-process temporary name and renamed into place; a torn or foreign stamp
+does not parse and only costs a sha256 check next time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from .types import Record
+
+STAMPS = "envkit-verified"
+
+
+def verify_cache(records: Sequence[Record], cache_dir: Path) -> list[str]:
+    """Drop package-cache entries whose extracted files no longer match the package (returns their dists)."""
+    dropped: list[str] = []
+    pkgs = os.path.join(cache_dir, "pkgs")
+    stamps = os.path.join(cache_dir, STAMPS)
+    for r in records:
+        d = os.path.join(pkgs, r.dist)
+        if not os.path.isdir(d):
+            continue
+        stamp_file = os.path.join(stamps, f"{r.dist}.json")
+        stamp = _read_stamp(stamp_file, r)
+        ok = _matches_stamp(d, stamp) if stamp is not None else _hash_check(Path(d))
+        if not ok:
+            shutil.rmtree(d, ignore_errors=True)
+            for ext in (".conda", ".tar.bz2"):
+                Path(f"{d}{ext}").unlink(missing_ok=True)
+            Path(stamp_file).unlink(missing_ok=True)
+            dropped.append(r.dist)
+        elif stamp is None:
+            _write_stamp(cache_dir, r)
+    return dropped
+
+
+def stamp_cache(records: Sequence[Record], cache_dir: Path) -> None:
+    """Stamp the extracted cache entries of ``records`` that have none yet (synchronously)."""
+    for r in records:
+        stamp_entry(cache_dir, r)
+
+
+def stamp_entry(cache_dir: Path, r: Record) -> bool:
+    """Stamp one entry if it is extracted and not stamped yet; True if a stamp was written."""
+    if os.path.exists(_stamp_path(cache_dir, r)) or not os.path.isdir(os.path.join(cache_dir, "pkgs", r.dist)):
+        return False
+    return _write_stamp(cache_dir, r)
+
+
+class CacheStamper:
+    """Stamps freshly extracted cache entries on a worker thread, concurrently with the install."""
+
+    def __init__(self, records: Sequence[Record], cache_dir: Path) -> None:
+        self.cache_dir = cache_dir
+        self._todo = {r.name: r for r in records if not os.path.exists(_stamp_path(cache_dir, r))}
+        self._pool: ThreadPoolExecutor | None = None
+        self._futures: list[Future[bool]] = []
+
+    @property
+    def needed(self) -> bool:
+        """Are there entries left to stamp (False on a warm cache: no install callbacks needed)?"""
+        return bool(self._todo)
+
+    def package_ready(self, name: str) -> None:
+        """rattler has extracted and validated ``name``'s cache entry (called from installer threads)."""
+        r = self._todo.pop(name, None)
+        if r is None:
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="envkit-stamp")
+        self._futures.append(self._pool.submit(stamp_entry, self.cache_dir, r))
+
+    def finish(self) -> None:
+        """Stamp whatever the install did not report, wait for all stamps."""
+        for name in list(self._todo):
+            self.package_ready(name)
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        for f in self._futures:
+            if f.done() and not f.cancelled():
+                f.exception()  # a failed stamp only means a sha256 check next time
+        self._futures.clear()
+
+
+def _stamp_path(cache_dir: Path | str, r: Record) -> str:
+    return os.path.join(cache_dir, STAMPS, f"{r.dist}.json")
+
+
+def _scan(d: str) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    cut = len(d) + 1
+    stack = [d]
+    while stack:
+        top = stack.pop()
+        try:
+            it = os.scandir(top)
+        except OSError:
+            continue
+        with it:
+            for e in it:
+                if e.is_dir(follow_symlinks=False):
+                    stack.append(e.path)
+                    continue
+                try:
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                out[e.path[cut:]] = [st.st_size, st.st_mtime_ns, st.st_ino]
+    return out
+
+
+def _write_stamp(cache_dir: Path | str, r: Record) -> bool:
+    p = _stamp_path(cache_dir, r)
+    data = json.dumps({"sha256": r.sha256, "files": _scan(os.path.join(cache_dir, "pkgs", r.dist))})
+    tmp = f"{p}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(data)
+        os.replace(tmp, p)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _read_stamp(path: str, r: Record) -> dict[str, list[int]] | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("sha256") != r.sha256 or not isinstance(data.get("files"), dict):
+        return None
+    files: dict[str, list[int]] = data["files"]
+    return files
+
+
+def _matches_stamp(d: str, stamp: dict[str, list[int]]) -> bool:
+    """Every stamped file still has its stamped size, mtime and inode (one lstat each)."""
+    if not stamp:
+        return False
+    lstat = os.lstat
+    base = d + os.sep
+    for rel, want in stamp.items():
+        try:
+            st = lstat(base + rel)
+        except OSError:
+            return False
+        if [st.st_size, st.st_mtime_ns, st.st_ino] != want:
+            return False
+    return True
+
+
+def _hash_check(d: Path) -> bool:
+    import hashlib
+
+    try:
+        entries = json.loads((d / "info" / "paths.json").read_text())["paths"]
+    except (OSError, ValueError, KeyError):
+        return False
+    for e in entries:
+        sha = e.get("sha256")
+        if not sha or e.get("path_type", "hardlink") != "hardlink":
+            continue
+        f = d / e["_path"]
+        try:
+            size = f.stat().st_size
+            if size != e.get("size_in_bytes", size) or hashlib.sha256(f.read_bytes()).hexdigest() != sha:
+                return False
+        except OSError:
+            return False
+    return True

@@ -1,0 +1,96 @@
+"""Engine data types: ``Target`` (what to solve for), ``Record`` (a solved package), ``InstallStats``, ``Reporter``.
+
+No rattler import here: ``Record.from_rattler`` only reads attributes of the object it is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Target:
+    platform: str
+    virtual_packages: tuple[str, ...]
+
+    def virtual(self, name: str) -> str | None:
+        """The version of virtual package ``name`` (``"__cuda"``), or None."""
+        for vp in self.virtual_packages:
+            n, _, rest = vp.partition("=")
+            if n == name:
+                return rest.split("=")[0]
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"platform": self.platform, "virtual_packages": list(self.virtual_packages)}
+
+    def summary(self) -> str:
+        return " ".join([self.platform, *self.virtual_packages])
+
+
+@dataclass(frozen=True)
+class Record:
+    name: str
+    version: str
+    build: str
+    url: str
+    sha256: str | None
+    md5: str | None
+    channel: str | None
+    subdir: str
+    file_name: str
+    depends: tuple[str, ...] = ()
+    constrains: tuple[str, ...] = ()
+    size: int | None = None
+    raw: Any = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_rattler(cls, r: Any) -> Record:
+        return cls(
+            name=r.name.normalized,
+            version=str(r.version),
+            build=r.build,
+            url=str(r.url),
+            sha256=r.sha256.hex() if r.sha256 else None,
+            md5=r.md5.hex() if r.md5 else None,
+            channel=str(r.channel) if r.channel else None,
+            subdir=r.subdir,
+            file_name=r.file_name,
+            depends=tuple(r.depends),
+            constrains=tuple(r.constrains),
+            size=r.size,
+            raw=r,
+        )
+
+    @property
+    def dist(self) -> str:
+        return f"{self.name}-{self.version}-{self.build}"
+
+
+@dataclass
+class InstallStats:
+    seconds: float = 0.0
+    operations: int = 0
+    linked: int = 0
+    unlinked: int = 0
+    downloaded: int = 0
+    post_link_failures: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seconds": round(self.seconds, 3),
+            "operations": self.operations,
+            "linked": self.linked,
+            "unlinked": self.unlinked,
+            "downloaded": self.downloaded,
+            "post_link_failures": self.post_link_failures,
+        }
+
+
+class Reporter(Protocol):
+    """What envkit's core tells a progress display (the CLI passes one in). All optional."""
+
+    def step(self, name: str, detail: str = "") -> None: ...
+
+    def progress(self, kind: str, done: int, total: int | None, label: str = "") -> None: ...
