@@ -11,8 +11,10 @@ then measures, each ``--repeat`` times with fresh caches/prefixes where the scen
 and prints medians and the envkit/bare ratio. ``noop (cli)`` is a whole ``python -m envkit create``
 process (interpreter start included). Goal: cold within 10% of bare rattler, no-op under 0.3 s.
 Runs are separated by ``sync`` (dirty-page writeback otherwise lands on whichever run comes next).
-``ENVKIT_VERIFY_CACHE=0`` turns off envkit's package-cache integrity check (a stat of every cached
-file on warm installs, a stamp after cold ones) to show its share of the overhead.
+``ENVKIT_VERIFY_CACHE=0`` turns off envkit's package-cache integrity check (an lstat of every stamped
+file of the packages to link, mostly run during the solve for the previous lock's packages; stamps of
+freshly extracted entries taken on a worker thread during the install) to show its share of the overhead.
+The bare baseline gets the virtual packages precomputed; envkit detects them (VirtualPackage.detect, ~1 ms).
 
     .venv-test/bin/python benchmarks/bench_create.py [--packages 40] [--files 40] [--repeat 5]
 """

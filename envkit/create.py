@@ -254,6 +254,8 @@ def _build(
 
     # solve (for the host's or --host FILE's virtual packages) or read the lock (which names its target)
     t = time.perf_counter()
+    verify = os.environ.get("ENVKIT_VERIFY_CACHE", "1").lower() not in ("0", "false", "no")
+    ahead = None
     if request.locked:
         _step(reporter, "lock", str(result.lock_file))
         if not result.lock_file.is_file():
@@ -273,17 +275,27 @@ def _build(
     else:
         from .engine.solve import solve
 
+        if verify and result.lock_file.is_file():
+            from .engine.cache import VerifyAhead
+
+            ahead = VerifyAhead(result.lock_file, cache_dir)
         target = target_for_host(request.host if request.host is not None and request.host_file else None)
-        result.target = target.to_json()
         _step(reporter, "solve", f"{len(env_file.conda)} specs, {', '.join(result.channels)}")
         specs = [d.raw.strip() for d in env_file.conda]
-        records = solve(specs, channels, target, cache_dir=cache_dir, offline=offline, mirrored=mirrored)
+        try:
+            records = solve(specs, channels, target, cache_dir=cache_dir, offline=offline, mirrored=mirrored)
+        except BaseException:
+            if ahead is not None:
+                ahead.wait()
+            raise
         result.solved = True
         timings["solve"] = time.perf_counter() - t
     result.target = target.to_json()
     result.packages = sorted(r.dist for r in records)
     result.stack = stack_of(records)
     if request.dry_run:
+        if ahead is not None:
+            ahead.wait()
         result.status = "dry run"
         return
 
@@ -297,14 +309,10 @@ def _build(
         # install (cache entries are verified before, and stamped as soon as rattler extracted them)
         t = time.perf_counter()
         _step(reporter, "install", f"{len(records)} packages into {prefix}")
-        if os.environ.get("ENVKIT_VERIFY_CACHE", "1").lower() not in ("0", "false", "no"):
-            from .engine.cache import CacheStamper, verify_cache
+        if verify:
+            from .engine.cache import CacheStamper
 
-            dropped = verify_cache(records, cache_dir)
-            if dropped:
-                result.notes.append(
-                    f"corrupted package(s) in the cache were removed and fetched again: {', '.join(dropped)}"
-                )
+            _verify(records, cache_dir, ahead, result.notes)
             stamper = CacheStamper(records, cache_dir)
         stats = install(records, staging, cache_dir=cache_dir, reporter=reporter, target_prefix=prefix,
                         on_cached=stamper.package_ready if stamper and stamper.needed else None)
@@ -351,6 +359,23 @@ def _build(
         if stamper is not None:
             stamper.close()
     swap.finish()
+
+
+def _verify(records: list[Any], cache_dir: Path, ahead: Any, notes: list[str]) -> None:
+    """Check the package-cache entries about to be linked (those verified during the solve are skipped)."""
+    from .engine.cache import verify_cache
+
+    wanted = {r.dist for r in records}
+    dropped: list[str] = []
+    if ahead is not None:
+        ahead.wait()
+        dropped = [d for d in ahead.dropped if d in wanted]
+        if len(dropped) < len(ahead.dropped):
+            notes.append("corrupted package(s) removed from the cache: "
+                         + ", ".join(d for d in ahead.dropped if d not in wanted))
+    dropped += verify_cache(records, cache_dir, skip=ahead.verified if ahead is not None else ())
+    if dropped:
+        notes.append(f"corrupted package(s) in the cache were removed and fetched again: {', '.join(dropped)}")
 
 
 def _smoke(staging: Path, result: CreateResult, reporter: Any) -> dict[str, Any] | None:

@@ -11,6 +11,9 @@ size, mtime and inode of every file, taken right after rattler extracted and val
   ``info/paths.json`` and stamped. Corrupted entries are deleted so that rattler fetches them again.
   Files added to an entry after it was stamped are ignored: rattler links only what ``paths.json``
   lists, and ``paths.json`` itself is stamped.
+* ``VerifyAhead`` runs ``verify_cache`` on the packages of the environment's previous lock while the
+  solve runs (the solve is rattler work outside the GIL), so a re-solve to the same packages has its
+  cache already checked.
 * ``CacheStamper`` stamps the entries an install extracts *while the install runs* (the installer's
   reporter calls ``package_ready`` as soon as rattler has populated an entry), on one worker thread;
   ``finish()`` stamps whatever is left and waits.
@@ -24,7 +27,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -33,12 +36,24 @@ from .types import Record
 STAMPS = "envkit-verified"
 
 
-def verify_cache(records: Sequence[Record], cache_dir: Path) -> list[str]:
-    """Drop package-cache entries whose extracted files no longer match the package (returns their dists)."""
+def verify_cache(
+    records: Sequence[Record],
+    cache_dir: Path,
+    *,
+    skip: Collection[tuple[str, str | None]] = (),
+    verified: set[tuple[str, str | None]] | None = None,
+) -> list[str]:
+    """Drop package-cache entries whose extracted files no longer match the package (returns their dists).
+
+    ``skip``: ``(dist, sha256)`` pairs already verified (by ``VerifyAhead``); ``verified`` collects the
+    pairs this call found intact.
+    """
     dropped: list[str] = []
     pkgs = os.path.join(cache_dir, "pkgs")
     stamps = os.path.join(cache_dir, STAMPS)
     for r in records:
+        if (r.dist, r.sha256) in skip:
+            continue
         d = os.path.join(pkgs, r.dist)
         if not os.path.isdir(d):
             continue
@@ -51,9 +66,42 @@ def verify_cache(records: Sequence[Record], cache_dir: Path) -> list[str]:
                 Path(f"{d}{ext}").unlink(missing_ok=True)
             Path(stamp_file).unlink(missing_ok=True)
             dropped.append(r.dist)
-        elif stamp is None:
-            _write_stamp(cache_dir, r)
+        else:
+            if stamp is None:
+                _write_stamp(cache_dir, r)
+            if verified is not None:
+                verified.add((r.dist, r.sha256))
     return dropped
+
+
+class VerifyAhead:
+    """Verify the cache entries of the environment's previous lock on a worker thread while the solve runs.
+
+    A re-solve almost always picks the locked packages again; those found intact here are not checked
+    a second time (``verify_cache(..., skip=ahead.verified)``), the rest are checked after the solve.
+    """
+
+    def __init__(self, lock_file: Path, cache_dir: Path) -> None:
+        self.verified: set[tuple[str, str | None]] = set()
+        self.dropped: list[str] = []
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="envkit-verify")
+        self._future = self._pool.submit(self._run, lock_file, cache_dir)
+
+    def _run(self, lock_file: Path, cache_dir: Path) -> None:
+        from .lockfile import read_lock
+
+        records = read_lock(lock_file).records
+        self.dropped = verify_cache(records, cache_dir, verified=self.verified)
+
+    def wait(self) -> VerifyAhead:
+        """Wait for the worker; an unreadable lock just means nothing was verified ahead."""
+        try:
+            self._future.result()
+        except Exception:
+            self.verified.clear()
+        finally:
+            self._pool.shutdown(wait=True)
+        return self
 
 
 def stamp_cache(records: Sequence[Record], cache_dir: Path) -> None:

@@ -82,3 +82,29 @@ def test_torn_stamp_falls_back_to_the_hash_check(installed: tuple[list[Record], 
     (cache / STAMPS / f"{recs[0].dist}.json").write_text('{"sha256": "')
     assert verify_cache(recs, cache) == []
     assert json.loads((cache / STAMPS / f"{recs[0].dist}.json").read_text())["sha256"] == recs[0].sha256
+
+
+def test_verify_ahead_checks_the_previous_lock(installed: tuple[list[Record], Path], tmp_path: Path) -> None:
+    from envkit.engine.cache import VerifyAhead
+    from envkit.engine.lockfile import write_lock
+
+    recs, cache = installed
+    lock = tmp_path / "envkit.lock"
+    write_lock(recs, TARGET, ["file:///nowhere"], lock)
+    victim = cache / "pkgs" / recs[2].dist / "share/blob2.txt"
+    victim.unlink()
+    victim.write_text("evil\n")
+    ahead = VerifyAhead(lock, cache).wait()
+    assert ahead.dropped == [recs[2].dist]
+    assert ahead.verified == {(r.dist, r.sha256) for r in recs[:2]}
+    assert verify_cache(recs, cache, skip=ahead.verified) == []  # the dropped one is gone: nothing to check
+
+
+def test_verify_ahead_with_unreadable_lock_verifies_nothing(installed: tuple[list[Record], Path],
+                                                          tmp_path: Path) -> None:
+    from envkit.engine.cache import VerifyAhead
+
+    _, cache = installed
+    (tmp_path / "envkit.lock").write_text("not: [a lock")
+    ahead = VerifyAhead(tmp_path / "envkit.lock", cache).wait()
+    assert ahead.verified == set() and ahead.dropped == []
