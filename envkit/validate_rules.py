@@ -240,6 +240,7 @@ class Checker:
     def _conda_route(self, tr: TensorRTRelease) -> None:
         """A conda TensorRT package must come from a channel some route of the matrix serves it from."""
         env_channels = {_channel_name(c) for c in self.env.channels}
+        noted = False
         for e in of(self.ev, TRT):
             if e.manager != "conda":
                 continue
@@ -255,7 +256,8 @@ class Checker:
                     if channels & set(route.conda_channels):
                         doubts.append(use.unconfirmed or "")
             if serving and channels & set(serving):
-                if doubts and all(doubts):
+                if doubts and all(doubts) and not noted:
+                    noted = True
                     self.add("info", e.line, "route-unconfirmed",
                              f"{e.source}: the matrix lists this conda route for TensorRT {tr.version}, but it is "
                              f"unconfirmed: {doubts[0]}",
