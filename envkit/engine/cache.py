@@ -120,9 +120,15 @@ def stamp_entry(cache_dir: Path, r: Record) -> bool:
 class CacheStamper:
     """Stamps freshly extracted cache entries on a worker thread, concurrently with the install."""
 
-    def __init__(self, records: Sequence[Record], cache_dir: Path) -> None:
+    def __init__(self, records: Sequence[Record], cache_dir: Path,
+                 stamped: Collection[tuple[str, str | None]] | None = None) -> None:
+        """``stamped``: ``(dist, sha256)`` of entries known to carry a valid stamp (``verify_cache``'s
+        ``verified``); without it, each record's stamp file is looked for."""
         self.cache_dir = cache_dir
-        self._todo = {r.name: r for r in records if not os.path.exists(_stamp_path(cache_dir, r))}
+        if stamped is None:
+            self._todo = {r.name: r for r in records if not os.path.exists(_stamp_path(cache_dir, r))}
+        else:
+            self._todo = {r.name: r for r in records if (r.dist, r.sha256) not in stamped}
         self._pool: ThreadPoolExecutor | None = None
         self._futures: list[Future[bool]] = []
 
