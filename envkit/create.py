@@ -310,9 +310,14 @@ def _build(
         t = time.perf_counter()
         _step(reporter, "install", f"{len(records)} packages into {prefix}")
         if verify:
-            from .engine.cache import CacheStamper
+            from .engine.cache import CacheStamper, verify_for_install
 
-            stamper = CacheStamper(records, cache_dir, stamped=_verify(records, cache_dir, ahead, result.notes))
+            stamped, dropped, others = verify_for_install(records, cache_dir, ahead)
+            if others:
+                result.notes.append(f"corrupted package(s) removed from the cache: {', '.join(others)}")
+            if dropped:
+                result.notes.append(f"corrupted package(s) in the cache were removed and fetched again: {', '.join(dropped)}")
+            stamper = CacheStamper(records, cache_dir, stamped=stamped)
         stats = install(records, staging, cache_dir=cache_dir, reporter=reporter, target_prefix=prefix,
                         on_cached=stamper.package_ready if stamper and stamper.needed else None)
         timings["install"] = time.perf_counter() - t
@@ -358,28 +363,6 @@ def _build(
         if stamper is not None:
             stamper.close()
     swap.finish()
-
-
-def _verify(records: list[Any], cache_dir: Path, ahead: Any, notes: list[str]) -> set[tuple[str, str | None]]:
-    """Check the package-cache entries about to be linked (those verified during the solve are skipped).
-
-    Returns ``(dist, sha256)`` of the entries found intact (and stamped)."""
-    from .engine.cache import verify_cache
-
-    wanted = {r.dist for r in records}
-    dropped: list[str] = []
-    verified: set[tuple[str, str | None]] = set()
-    if ahead is not None:
-        ahead.wait()
-        dropped = [d for d in ahead.dropped if d in wanted]
-        if len(dropped) < len(ahead.dropped):
-            notes.append("corrupted package(s) removed from the cache: "
-                         + ", ".join(d for d in ahead.dropped if d not in wanted))
-        verified |= ahead.verified
-    dropped += verify_cache(records, cache_dir, skip=verified, verified=verified)
-    if dropped:
-        notes.append(f"corrupted package(s) in the cache were removed and fetched again: {', '.join(dropped)}")
-    return verified
 
 
 def _smoke(staging: Path, result: CreateResult, reporter: Any) -> dict[str, Any] | None:

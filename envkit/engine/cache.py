@@ -74,6 +74,27 @@ def verify_cache(
     return dropped
 
 
+def verify_for_install(
+    records: Sequence[Record], cache_dir: Path, ahead: VerifyAhead | None = None
+) -> tuple[set[tuple[str, str | None]], list[str], list[str]]:
+    """Check the cache entries about to be linked, skipping those ``ahead`` verified during the solve.
+
+    Returns (``(dist, sha256)`` of the entries found intact and stamped, dropped entries among
+    ``records``, dropped entries of the previous lock that this install does not need).
+    """
+    wanted = {r.dist for r in records}
+    verified: set[tuple[str, str | None]] = set()
+    dropped: list[str] = []
+    others: list[str] = []
+    if ahead is not None:
+        ahead.wait()
+        verified |= ahead.verified
+        dropped = [d for d in ahead.dropped if d in wanted]
+        others = [d for d in ahead.dropped if d not in wanted]
+    dropped += verify_cache(records, cache_dir, skip=verified, verified=verified)
+    return verified, dropped, others
+
+
 class VerifyAhead:
     """Verify the cache entries of the environment's previous lock on a worker thread while the solve runs.
 

@@ -108,3 +108,18 @@ def test_verify_ahead_with_unreadable_lock_verifies_nothing(installed: tuple[lis
     (tmp_path / "envkit.lock").write_text("not: [a lock")
     ahead = VerifyAhead(tmp_path / "envkit.lock", cache).wait()
     assert ahead.verified == set() and ahead.dropped == []
+
+
+def test_verify_for_install_reports_needed_and_other_dropped_entries(installed: tuple[list[Record], Path],
+                                                                     tmp_path: Path) -> None:
+    from envkit.engine.cache import VerifyAhead, verify_for_install
+    from envkit.engine.lockfile import write_lock
+
+    recs, cache = installed
+    write_lock(recs[1:], TARGET, ["file:///nowhere"], tmp_path / "envkit.lock")
+    for r in (recs[0], recs[2]):
+        (cache / "pkgs" / r.dist / "share/sub" / f"b{r.name[-1]}").unlink()
+    ahead = VerifyAhead(tmp_path / "envkit.lock", cache)
+    stamped, dropped, others = verify_for_install(recs[:2], cache, ahead)
+    assert dropped == [recs[0].dist] and others == [recs[2].dist]
+    assert stamped == {(recs[1].dist, recs[1].sha256)}
