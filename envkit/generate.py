@@ -182,6 +182,10 @@ def ensure_generated(name: str, settings: Settings, host: HostInfo | None, host_
     matrix = load_matrix(settings.matrix_path)
     prof = load_profile(name, settings)
     check_precisions(prof, list(matrix.precisions))
+    if host is None:
+        from .fleet import fleet_host
+
+        host = fleet_host(prof, settings, matrix)
     res = resolve_profile(prof, matrix, host)
     if res.chosen is None:
         raise ResolveError(
@@ -205,6 +209,10 @@ def is_current(name: str, settings: Settings, host: HostInfo | None) -> bool:
     path = default_output(prof, settings)
     if not path.exists() or edited_by_hand(path):
         return False
+    if host is None:
+        from .fleet import fleet_host
+
+        host = fleet_host(prof, settings, matrix)
     res = resolve_profile(prof, matrix, host)
     if res.chosen is None:
         return False

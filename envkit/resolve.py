@@ -295,7 +295,7 @@ def resolve_profile(prof: Profile, matrix: Matrix, host: HostInfo | None) -> Res
         chosen=chosen,
         rejected=rejected,
         host_summary=host.summary() if host is not None else None,
-        verified=host is not None,
+        verified=host is not None and host.format != "envkit-targets",
         notes=notes,
         route_use=chosen_use,
     )

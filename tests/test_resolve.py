@@ -183,3 +183,33 @@ def test_driver_upgrade_names_the_cheapest_driver(matrix, settings) -> None:  # 
     h.driver_version = needed
     h.cuda_version = None
     assert resolve_profile(load_profile("trt-yolo", settings), matrix, h).chosen is not None
+
+
+def test_without_gpu_the_profile_targets_stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ENVKIT_NVIDIA_SMI", str(tmp_path / "no-nvidia-smi"))
+    env = tmp_path / "environments"
+    env.mkdir()
+    (env / "fleet.yaml").write_text(
+        "schema_version: 1\ntensorrt: '>=10.0'\nchannels: [conda-forge]\n"
+        "targets: ['linux-64:cuda=13.0', 'linux-64:driver=535.104.05']\n"
+    )
+    code = main(["--project", str(tmp_path), "resolve", "fleet", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0, data
+    assert V(data["chosen"]["cuda"]) <= V("12.2")  # driver 535.104.05 is the oldest target
+    assert data["verified"] is False
+    assert any("targets" in n for n in data["notes"])
+    assert data["host"]["driver_version"] == "535.104.05"
+
+
+def test_shipped_generated_files_are_current(settings) -> None:  # type: ignore[no-untyped-def]
+    """environments/NAME/environment.yml are committed; a matrix or profile change must regenerate them."""
+    from envkit.generate import edited_by_hand, is_current
+    from envkit.profile import profile_paths
+
+    for name in profile_paths(settings):
+        path = ROOT / "environments" / name / "environment.yml"
+        assert path.is_file(), f"run `envkit generate {name}` and commit {path}"
+        assert not edited_by_hand(path), path
+        assert is_current(name, settings, None), f"{path} is stale: run `envkit generate {name}`"

@@ -56,6 +56,19 @@ def file_version(filename: str, name: str) -> Any:
         return None
 
 
+def pin_admits(specifier: str, version: Any) -> bool:
+    """Does an ``==`` pin (``==1.2.3``, ``==12.4.*``, ``==2.4.0+cu124``) admit a file's version?"""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    if version is None:
+        return False
+    try:
+        spec = SpecifierSet(specifier.split("+")[0] if "*" not in specifier else specifier)
+    except InvalidSpecifier:
+        return False
+    return spec.contains(version, prereleases=True)
+
+
 def file_fits(filename: str, platform: str) -> bool:
     if not filename.endswith(".whl"):
         return True  # an sdist builds anywhere (in principle)

@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..config import redact, redact_text
-from ..versions import V
-from .pins import file_fits, file_version, pinned_stack, same_stack
+from .pins import file_fits, file_version, pin_admits, pinned_stack, same_stack
 from .repodata import PipIndex, Repodata, RepodataCache, channel_url, split_package_url
 from .targets import CheckTarget
 
@@ -391,7 +390,7 @@ class Checker:
                 cached = cached or proj.from_cache
                 if proj.error:
                     errs.append(proj.error)
-                files += [f for f in proj.files if file_version(f, dep.name) == V(version)]
+                files += [f for f in proj.files if pin_admits(dep.specifier, file_version(f, dep.name))]
             if not files:
                 shown = ", ".join(redact(i) for i in indexes)
                 problems.append(f"{dep.name}=={version} not found on {shown}" + (f" ({'; '.join(errs)})" if errs else ""))

@@ -11,10 +11,14 @@ if TYPE_CHECKING:
     from ..context import Settings
     from ..host.model import HostInfo
     from ..matrix import Matrix
+    from ..profile import Profile
 
 
-def host_for(args: argparse.Namespace, settings: Settings, matrix: Matrix) -> tuple[HostInfo | None, list[str]]:
-    """(host or None, notes). ``--host FILE`` reads a capture; otherwise this machine is probed."""
+def host_for(
+    args: argparse.Namespace, settings: Settings, matrix: Matrix, prof: Profile | None = None
+) -> tuple[HostInfo | None, list[str]]:
+    """(host or None, notes). ``--host FILE`` reads a capture; otherwise this machine is probed, and
+    when it has no GPU, the profile's declared targets stand in for it."""
     host_file = getattr(args, "host", None)
     if host_file:
         from ..host.parse import read_capture
@@ -31,4 +35,12 @@ def host_for(args: argparse.Namespace, settings: Settings, matrix: Matrix) -> tu
     info = probe(settings, cc_lookup=matrix.compute_capability_for, system_facts=False)
     if info.ok and info.driver_version:
         return info, []
-    return None, [f"this machine: {info.status}" + (f" ({info.messages[0]})" if info.messages else "")]
+    notes = [f"this machine: {info.status}" + (f" ({info.messages[0]})" if info.messages else "")]
+    if prof is not None:
+        from ..fleet import fleet_host
+
+        fleet = fleet_host(prof, settings, matrix)
+        if fleet is not None:
+            notes.append(f"resolved for the profile's targets instead: {', '.join(prof.targets)}")
+            return fleet, notes
+    return None, notes

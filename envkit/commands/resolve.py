@@ -75,7 +75,7 @@ def resolve_command(args: argparse.Namespace, settings: Settings) -> tuple[Any, 
     matrix = load_matrix(settings.matrix_path)
     prof = load_profile(args.name, settings)
     check_precisions(prof, list(matrix.precisions))
-    host, notes = host_for(args, settings, matrix)
+    host, notes = host_for(args, settings, matrix, prof)
     return matrix, prof, host, resolve_profile(prof, matrix, host), notes
 
 
