@@ -8,7 +8,8 @@ then measures, each ``--repeat`` times with fresh caches/prefixes where the scen
 * no-op: the environment exists and is up to date (envkit: recorded hashes match, no solve;
          bare rattler: solve + install() into the existing prefix, which is a no-op transaction)
 
-and prints medians and the envkit/bare ratio. ``noop (cli)`` is a whole ``python -m envkit create``
+and prints medians, the envkit/bare ratio and the median paired overhead (envkit minus bare in the
+same round, which cancels slow load drift). ``noop (cli)`` is a whole ``python -m envkit create``
 process (interpreter start included). Goal: cold within 10% of bare rattler, no-op under 0.3 s.
 Runs are separated by ``sync`` (dirty-page writeback otherwise lands on whichever run comes next).
 ``ENVKIT_VERIFY_CACHE=0`` turns off envkit's package-cache integrity check (an lstat of every stamped
@@ -143,10 +144,12 @@ def main() -> None:
     n_files = sum(1 for _ in (work / "channel").rglob("*.conda"))
     print(f"channel: {n_files + 1} packages ({opts.packages} fillers x {opts.files} files), built in {build_s:.2f} s;"
           f" repeat={opts.repeat}; python {sys.version.split()[0]}")
-    print(f"{'scenario':<12}{'bare rattler':>14}{'envkit':>12}{'ratio':>9}")
+    print(f"{'scenario':<12}{'bare rattler':>14}{'envkit':>12}{'ratio':>9}{'overhead':>12}")
     for kind, d in rows.items():
         b, e = statistics.median(d["bare"]), statistics.median(d["envkit"])
-        print(f"{kind:<12}{b * 1000:>11.1f} ms{e * 1000:>9.1f} ms{e / b:>9.2f}")
+        # envkit and bare run back to back in each round: the paired difference cancels slow load drift
+        paired = statistics.median([x - y for x, y in zip(d["envkit"], d["bare"], strict=True)])
+        print(f"{kind:<12}{b * 1000:>11.1f} ms{e * 1000:>9.1f} ms{e / b:>9.2f}{paired * 1000:>+9.1f} ms")
     print(f"{'noop (cli)':<12}{'':>14}{statistics.median(cli_noop) * 1000:>9.1f} ms   (whole process)")
     shutil.rmtree(work, ignore_errors=True)
 
