@@ -380,8 +380,13 @@ def _smoke(staging: Path, result: CreateResult, reporter: Any) -> dict[str, Any]
     report = smoke_prefix(staging, pins=dict(result.stack), save=False)
     data: dict[str, Any] = report.to_json()
     if not report.passed:
+        failed = []
+        for name in report.failed:
+            layer = report.layer(name) or {}
+            failed.append(f"{name}: {layer.get('reason') or layer.get('diagnosis') or 'failed'}")
         raise SmokeError(
-            "the smoke test failed in the new environment; the previous one (if any) was kept",
+            "the smoke test failed in the new environment (" + "; ".join(failed) + "); "
+            "the previous one (if any) was kept",
             hint="run `envkit smoke --prefix ...` on a copy, or create with --no-smoke to keep the broken build",
         )
     return data

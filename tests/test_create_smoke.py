@@ -46,7 +46,7 @@ def test_failing_smoke_never_replaces_the_working_env(channel_with_python: Path,
     # first build: no GPU here, so the needed driver/CUDA/TensorRT layers fail inside the staging prefix
     code, err = create(env)
     assert code == 6, err
-    assert "smoke" in err["message"]
+    assert "smoke" in err["message"] and "driver: " in err["message"]
     assert not prefix.exists(), "a build whose smoke test failed must not appear as an environment"
     assert not [p for p in prefix.parent.iterdir() if p.name.startswith(".smoky") and not p.name.endswith(".envkit.lock")], "staging left behind"
 
