@@ -63,11 +63,58 @@ def load_matrix(path: Path | str, *, check: bool = True) -> Matrix:
         key = None
     if key is not None and key in _CACHE:
         return _CACHE[key]
-    doc = _read(lambda: yaml_load(p))
-    m = _load_doc(doc, check=check)
+    m = _from_disk_cache(p, check)
+    if m is None:
+        doc = _read(lambda: yaml_load(p))
+        m = _load_doc(doc, check=check)
+        _to_disk_cache(p, check, m)
     if key is not None:
         _CACHE[key] = m
     return m
+
+
+def _disk_cache_file(p: Path, check: bool) -> Path | None:
+    """``<cache>/matrix/<sha256 of the file's bytes, envkit version, check>.pickle``: a parsed matrix is
+    reused only for exactly the same bytes, by the same envkit."""
+    import hashlib
+    import os
+
+    from . import __version__
+    from .context import user_cache_dir
+
+    try:
+        data = p.read_bytes()
+    except OSError:
+        return None
+    digest = hashlib.sha256(data + f"\0{__version__}\0{check}".encode()).hexdigest()[:32]
+    base = Path(os.environ.get("ENVKIT_CACHE_DIR") or user_cache_dir())
+    return base / "matrix" / f"{digest}.pickle"
+
+
+def _from_disk_cache(p: Path, check: bool) -> Matrix | None:
+    import pickle
+
+    f = _disk_cache_file(p, check)
+    if f is None or not f.is_file():
+        return None
+    try:
+        m = pickle.loads(f.read_bytes())
+    except Exception:  # a torn or foreign cache file is only a cache miss
+        return None
+    return m if isinstance(m, Matrix) else None
+
+
+def _to_disk_cache(p: Path, check: bool, m: Matrix) -> None:
+    import pickle
+
+    from .fsutil import write_atomic
+
+    f = _disk_cache_file(p, check)
+    if f is not None:
+        try:
+            write_atomic(f, pickle.dumps(m, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass
 
 
 def loads_matrix(text: str, file: str = "matrix.yaml", *, check: bool = True) -> Matrix:
