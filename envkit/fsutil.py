@@ -6,6 +6,22 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import InputError
+
+
+def read_input(path: Path | str, expected: str) -> bytes:
+    """The bytes of a file a person named; a missing, unreadable or directory path is an InputError
+    naming the file and what was ``expected`` there (e.g. "a YAML file")."""
+    p = Path(path)
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(p)) from None
+    except IsADirectoryError:
+        raise InputError(f"is a directory, expected {expected}", file=str(p)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=str(p)) from None
+
 
 def write_atomic(path: Path | str, data: str | bytes, *, fsync: bool = False) -> None:
     """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``.

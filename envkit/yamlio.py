@@ -105,17 +105,13 @@ def loads(text: str, file: str = "<string>") -> Document:
 
 
 def load(path: Path | str) -> Document:
+    from .fsutil import read_input
+
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(p)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a YAML file", file=str(p)) from None
+        text = read_input(p, "a YAML file").decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason})", file=str(p)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=str(p)) from None
     return loads(text, str(p))
 
 

@@ -24,6 +24,7 @@ import re
 from pathlib import Path
 
 from ..errors import InputError
+from ..fsutil import read_input
 from . import model
 from .formats import (
     _L_GPU,
@@ -73,14 +74,7 @@ def status_from_error_text(text: str) -> tuple[str, str] | None:
 def read_capture(path: str | Path, cc_lookup: CcLookup | None = None) -> HostInfo:
     """Read and parse a capture file (UTF-8, UTF-8 with BOM, or UTF-16 as PowerShell writes it)."""
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(p)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected an nvidia-smi capture or doctor --json file", file=str(p)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=str(p)) from None
+    raw = read_input(p, "an nvidia-smi capture or doctor --json file")
     encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
     try:
         text = raw.decode(encoding)
