@@ -151,10 +151,12 @@ def check_cuda(layer: Layer, cfg: dict[str, Any], state: dict[str, Any]) -> None
     want = P.vtuple(pin)[:1]
     sonames = [f"libcudart.so.{want[0]}"] if want else ["libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0",
                                                           "libcudart.so"]
-    cands = P.library_candidates(cfg["prefix"], "libcudart", sonames, ["nvidia/cuda_runtime/lib"])
+    # pip wheels: nvidia-cuda-runtime-cu12 installs nvidia/cuda_runtime/lib; the CUDA 13 wheel
+    # (nvidia-cuda-runtime 13.x) installs nvidia/cu13/lib (seen on the GPU machine, docs/gpu-validation.md)
+    cands = P.library_candidates(cfg["prefix"], "libcudart", sonames, ["nvidia/cuda_runtime/lib", "nvidia/cu[0-9]*/lib"])
     lib, path, origin, errors = P.load_first(cands, "libcudart")
     if lib is None:
-        searched = f"{cfg['prefix']}/lib, its site-packages/nvidia/cuda_runtime/lib and the system (ldconfig)"
+        searched = f"{cfg['prefix']}/lib, its site-packages/nvidia/{{cuda_runtime,cu13}}/lib and the system (ldconfig)"
         layer.fail(f"{sonames[0]} not found",
                    f"{' or '.join(sonames)} not found in {searched}"
                    + (f"; load errors: {'; '.join(errors)}" if errors else "")
