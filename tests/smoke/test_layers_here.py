@@ -149,3 +149,20 @@ def test_bare_venv_without_numpy(tmp_path: Path) -> None:
     assert trt["status"] == "fail" and "No module named 'tensorrt'" in trt["diagnosis"] and trt["needed"]
     assert report.exit_code == 6
     assert json.loads((venv / "conda-meta" / "envkit-smoke.json").read_text())["failed"] == ["driver", "cuda", "tensorrt"]
+
+
+@pytest.mark.parametrize("layout", ["nvidia/cu13/lib", "nvidia/cuda_runtime/lib"])
+def test_environment_libcudart_is_preferred_and_named(tmp_path: Path, env_python: Path, layout: str) -> None:
+    """pip's CUDA runtime inside the environment (CUDA 13 wheel: nvidia/cu13/lib; CUDA 12: nvidia/cuda_runtime/lib)
+    is loaded before the system's, and the report says which one was loaded."""
+    system = [p for p in ldconfig_paths("libcudart") if os.path.basename(p) == "libcudart.so.13"]
+    if not system:
+        pytest.skip("no system libcudart.so.13 to copy on this machine")
+    lib = tmp_path / "lib" / "python3.11" / "site-packages" / layout
+    lib.mkdir(parents=True)
+    (lib / "libcudart.so.13").write_bytes(Path(system[0]).read_bytes())
+    report = smoke_prefix(tmp_path, python=env_python, pins={}, save=False)
+    cuda = layer(report.to_json()["layers"], "cuda")
+    assert cuda["origin"] == "environment", cuda
+    assert cuda["library"] == str(lib / "libcudart.so.13")
+    assert str(lib) in cuda["diagnosis"]  # no driver here: the loaded runtime is named in the diagnosis
