@@ -329,7 +329,7 @@ def _build(
             _step(reporter, "pip", ", ".join(d.raw for d in pip_deps if not d.option))
             from .pipstep import install_pip
 
-            install_pip(staging, pip_deps)
+            result.notes += install_pip(staging, pip_deps).notes
             fix_staging_paths(staging, prefix)
             timings["pip"] = time.perf_counter() - t
 

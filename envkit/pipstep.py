@@ -5,6 +5,8 @@
 ``pip``) through ``envkit.proc.run``. Options in the section (``--extra-index-url URL``, ``-f``...)
 are passed through. A failure raises ``InstallError`` naming the package that failed, with a hint for
 the well-known traps (``tensorrt-cu12-libs`` and friends are stubs on PyPI that need NVIDIA's index).
+After the section, ``envkit.trt_fixup`` makes a bare ``tensorrt-cuNN-bindings==V`` importable as
+``tensorrt`` against conda-forge's TensorRT libraries; what it did is in ``PipOutcome.notes``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 import shlex
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import redact_text
@@ -30,6 +32,7 @@ class PipOutcome:
     argv: list[str]
     seconds: float
     packages: list[str]
+    notes: list[str] = field(default_factory=list)
 
 
 def find_python(prefix: Path) -> Path | None:
@@ -91,8 +94,8 @@ def _hint(pkg: str | None, output: str) -> str:
 
 
 def install_pip(prefix: Path, deps: Sequence[PipDep], *, timeout: float = 3600, run_in: Path | None = None) -> PipOutcome:
-    """Install the pip section into ``prefix`` (the staging prefix during create)."""
-    from .proc import clean_env, run
+    """Install the pip section into ``prefix`` (the staging prefix during create), then the TensorRT fix-up."""
+    from .trt_fixup import apply_trt_fixup
 
     packages = [d.raw for d in deps if not d.option]
     python = find_python(prefix)
@@ -101,6 +104,18 @@ def install_pip(prefix: Path, deps: Sequence[PipDep], *, timeout: float = 3600, 
             f"the environment has a pip: section ({', '.join(packages) or 'options only'}) but no python",
             hint="add python to the conda dependencies, or move those packages to conda",
         )
+    tool, argv, seconds = run_installer(prefix, python, deps, timeout=timeout, run_in=run_in)
+    notes = apply_trt_fixup(prefix, python, deps, timeout=timeout, run_in=run_in)
+    return PipOutcome(tool, [redact_text(a) for a in argv], seconds, packages, notes)
+
+
+def run_installer(
+    prefix: Path, python: Path, deps: Sequence[PipDep], *, timeout: float = 3600, run_in: Path | None = None
+) -> tuple[str, list[str], float]:
+    """Run pip (or uv) for ``deps`` into ``prefix``: (tool, argv, seconds); ``InstallError`` on failure."""
+    from .proc import clean_env, run
+
+    packages = [d.raw for d in deps if not d.option]
     tool, argv = pip_argv(python, deps)
     env = clean_env(
         PIP_NO_INPUT="1",
@@ -120,4 +135,4 @@ def install_pip(prefix: Path, deps: Sequence[PipDep], *, timeout: float = 3600, 
         tail = "\n".join(ln for ln in out.strip().splitlines()[-8:])
         what = f"package {pkg}" if pkg else ", ".join(packages)
         raise InstallError(f"pip section failed ({tool}) on {what}:\n{tail}", hint=_hint(pkg, out))
-    return PipOutcome(tool, [redact_text(a) for a in argv], res.seconds, packages)
+    return tool, argv, res.seconds

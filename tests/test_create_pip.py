@@ -8,6 +8,7 @@ venv in its post-link script, so the whole create flow (staging, pip, shebang fi
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -19,9 +20,10 @@ from channel_factory import PackageSpec, build_channel, env_yaml, file_url
 
 from envkit.context import Settings
 from envkit.create import CreateRequest, create_env
-from envkit.envfile import PipDep
+from envkit.envfile import PipDep, parse_pip_line
 from envkit.errors import InstallError
 from envkit.pipstep import failing_package, install_pip, pip_argv
+from envkit.trt_fixup import bindings_pin, real_tensorrt_libs, write_shim
 
 network = pytest.mark.skipif(os.environ.get("ENVKIT_OFFLINE_TESTS") == "1", reason="needs PyPI")
 
@@ -134,3 +136,132 @@ def test_create_with_pip_section_end_to_end(tmp_path: Path, envkit_settings: Set
     with pytest.raises(InstallError, match="envkit-no-such-package-xyz"):
         create_env(CreateRequest(file=env_file, name="pyenv", no_smoke=True), envkit_settings)
     assert (prefix / "bin/python").exists()
+
+
+# ---------------------------------------------------------------- TensorRT bindings fix-up (conda-forge route)
+
+TRT_V = "11.3.0.99"
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ([f"tensorrt-cu13-bindings=={TRT_V}"], ("cu13", TRT_V)),
+        ([f"tensorrt_cu12_bindings=={TRT_V}", "numpy"], ("cu12", TRT_V)),
+        ([f"tensorrt-cu13-bindings=={TRT_V}", f"tensorrt-cu13=={TRT_V}"], None),  # the frontend is there
+        (["tensorrt-cu13-bindings>=11"], None),  # no version to pin the frontend and the libraries to
+        (["numpy"], None),
+    ],
+)
+def test_trt_fixup_applies_to_bare_bindings_only(lines: list[str], expected: tuple[str, str] | None) -> None:
+    assert bindings_pin([parse_pip_line(x) for x in lines]) == expected
+
+
+def test_trt_fixup_leaves_a_real_tensorrt_libs_alone(tmp_path: Path) -> None:
+    assert real_tensorrt_libs(tmp_path) is None
+    write_shim(tmp_path, "cu13", TRT_V)
+    assert real_tensorrt_libs(tmp_path) is None  # envkit's own shim
+    (tmp_path / "tensorrt_libs/__init__.py").write_text("# NVIDIA's\n")
+    assert real_tensorrt_libs(tmp_path) == str(tmp_path / "tensorrt_libs")
+
+
+_IMPORT_TENSORRT = """
+import json, sys, traceback
+sys.path.insert(0, sys.argv[1])  # envkit/smoke: the payload runs in the environment's python
+seen = []
+sys.addaudithook(lambda ev, a: seen.append(a[0]) if ev == "import" and "tensorrt" in a[0] else None)
+try:
+    import tensorrt
+except ImportError as exc:
+    out = {"error": str(exc), "type": type(exc).__name__, "imports": seen,
+           "frames": [f.filename for f in traceback.extract_tb(exc.__traceback__)]}
+else:
+    out = {"imported": tensorrt.__file__}
+import payload, payload_trt
+layer = payload.Layer("tensorrt")
+payload_trt.import_tensorrt(layer)
+out["layer"] = layer.data
+print(json.dumps(out))
+"""
+
+
+@network
+@pytest.mark.slow
+def test_trt_bindings_fixup_real_wheel(venv_prefix: Path, installer: str) -> None:
+    """The real tensorrt-cu13-bindings wheel, no libnvinfer here: `import tensorrt` now goes frontend ->
+    tensorrt_bindings -> its `import tensorrt_libs` hook (envkit's shim), and fails with the shim's message."""
+    out = install_pip(venv_prefix, [parse_pip_line(f"tensorrt-cu13-bindings=={TRT_V}")], timeout=600)
+    assert out.tool == installer
+    assert len(out.notes) == 2 and all(n.startswith("TensorRT bindings fix-up: ") for n in out.notes)
+    assert "wrote tensorrt_libs" in out.notes[0] and f"installed the frontend tensorrt-cu13=={TRT_V}" in out.notes[1]
+    py = str(venv_prefix / "bin/python")
+    smoke_dir = str(Path(__file__).resolve().parents[1] / "envkit" / "smoke")
+    r = subprocess.run([py, "-c", _IMPORT_TENSORRT, smoke_dir], capture_output=True, text=True, cwd=venv_prefix)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    lib = venv_prefix / "lib"
+    expected = f"libnvinfer.so.11 not found in {lib}: install conda-forge libnvinfer={TRT_V}"
+    assert got["type"] == "ImportError" and got["error"].startswith(expected), got
+    # the import chain: the frontend, the bindings, the bindings' own preload hook, then its extension module
+    assert got["imports"][:4] == ["tensorrt", "tensorrt_bindings", "tensorrt_libs", "tensorrt_bindings.tensorrt"]
+    site = Path(sysconfig_purelib(py))
+    assert got["frames"][1:3] == [str(site / "tensorrt/__init__.py"), str(site / "tensorrt_bindings/__init__.py")]
+    assert got["frames"][-1] == str(site / "tensorrt_libs/__init__.py")
+    # the smoke layer names the file and the fix
+    layer = got["layer"]
+    assert layer["status"] == "fail" and layer["reason"] == "tensorrt bindings cannot load libnvinfer.so.11"
+    assert layer["fix"] == f"install conda-forge libnvinfer={TRT_V}"
+    # the shim's dist-info stands for the frontend's tensorrt_cu13_libs requirement
+    assert "tensorrt-cu13-bindings" not in (r2 := subprocess.run([py, "-m", "pip", "check"], capture_output=True,
+                                                                 text=True)).stdout, r2.stdout
+    assert r2.returncode == 0, r2.stdout
+    # without the shim (its RECORD lets pip remove it), the same import fails with the loader's bare message,
+    # and the smoke layer still names the file and the conda package
+    subprocess.run([py, "-m", "pip", "uninstall", "-y", "tensorrt_cu13_libs"], capture_output=True, check=True)
+    r3 = subprocess.run([py, "-c", _IMPORT_TENSORRT, smoke_dir], capture_output=True, text=True, cwd=venv_prefix)
+    bare = json.loads(r3.stdout)
+    assert bare["error"] == "libnvonnxparser.so.11: cannot open shared object file: No such file or directory"
+    assert bare["layer"]["reason"] == "tensorrt bindings cannot load libnvonnxparser.so.11"
+    assert "conda-forge libnvonnxparser" in bare["layer"]["fix"]
+
+
+def sysconfig_purelib(py: str) -> str:
+    return subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _system_library(soname: str) -> Path | None:
+    """Where this machine's dynamic loader takes ``soname`` from (ldconfig's cache), or None."""
+    r = subprocess.run(["/sbin/ldconfig", "-p"], capture_output=True, text=True)
+    for line in r.stdout.splitlines():
+        if line.strip().startswith(soname + " ("):
+            path = Path(line.rsplit("=>", 1)[-1].strip())
+            if path.is_file():
+                return path
+    return None
+
+
+@pytest.mark.slow
+def test_trt_shim_preloads_from_the_prefix(venv_prefix: Path) -> None:
+    """The shim's "found" path, with a real system library (zlib) in the shim's library list in place of
+    TensorRT's (there is no libnvinfer here): it is loaded from sys.prefix/lib, by path, RTLD_GLOBAL."""
+    libz = _system_library("libz.so.1")
+    if libz is None:
+        pytest.skip("no libz.so.1 in ldconfig's cache")
+    (venv_prefix / "lib" / "libz.so.1").symlink_to(libz)
+    py = str(venv_prefix / "bin/python")
+    write_shim(Path(sysconfig_purelib(py)), "cu13", TRT_V, libraries=[("libz.so.1", "zlib")])
+    code = ("import ctypes\n"
+            "def visible():\n"
+            "    try:\n        ctypes.CDLL(None).zlibVersion\n        return 1\n"
+            "    except AttributeError:\n        return 0\n"
+            "before = visible()\n"
+            "import tensorrt_libs\n"
+            "print(tensorrt_libs.loaded[0]._name, before, visible())")
+    r = subprocess.run([py, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    name, before, after = r.stdout.split()
+    assert name == str(venv_prefix / "lib" / "libz.so.1")
+    assert after == "1"  # RTLD_GLOBAL: its symbols are visible to what is loaded next (tensorrt.so)
+    if before == "1":
+        pytest.skip("this python already exports zlib's symbols: RTLD_GLOBAL not shown (the load by path is)")

@@ -258,9 +258,19 @@ def import_tensorrt(layer: Any) -> Any:
         text = str(exc)
         layer["importable"] = False
         if "libnvinfer" in text or ".so" in text:
-            layer.fail("tensorrt bindings cannot load libnvinfer",
-                       f"`import tensorrt` failed: {text}: the bindings are installed but the TensorRT libraries "
-                       "are missing or incompatible", FIX_RECREATE)
+            # the library the loader (or envkit's tensorrt_libs shim) named, e.g. libnvonnxparser.so.11
+            m = re.search(r"\b(lib[A-Za-z0-9_+\-]+\.so(?:\.[0-9]+)*)", text)
+            lib = m.group(1) if m else "libnvinfer"
+            # envkit's shim says what to install ("...: install conda-forge libnvinfer=11.3.0.99 (...)")
+            shim = re.search(r"((?:install|reinstall) conda-forge [A-Za-z0-9_\-]+=[^\s()]+)", text)
+            stem = lib.split(".so")[0]
+            package = {"libnvinfer_plugin": "libnvinfer-plugin"}.get(stem, stem)
+            fix = (shim.group(1) if shim else
+                   f"install the TensorRT library {lib} in the environment (conda-forge {package} at the version of "
+                   "the tensorrt bindings), or " + FIX_RECREATE)
+            layer.fail(f"tensorrt bindings cannot load {lib}",
+                       f"`import tensorrt` failed: {text}: the bindings are installed but {lib} (TensorRT's C++ "
+                       "library) is missing from the environment or cannot be loaded", fix)
         else:
             layer.fail("tensorrt not importable",
                        f"`import tensorrt` failed: {text}: the environment has no TensorRT Python bindings",
