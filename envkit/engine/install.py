@@ -15,7 +15,7 @@ from typing import Any
 
 from ..config import redact_text
 from ..errors import ChannelError, EnvkitError, ExitCode, InstallError
-from .types import InstallStats, Record
+from .types import InstallStats, Record, says_not_found, says_unreachable
 
 
 class _Bridge:
@@ -185,12 +185,12 @@ def install_error(exc: BaseException, records: Sequence[Any], prefix: Path | Non
             f"corrupted package (sha256 mismatch): {text.splitlines()[0]}",
             hint="remove the package from the cache (envkit cache: $RATTLER_CACHE_DIR / ENVKIT_CACHE_DIR) and retry",
         )
-    if "404" in low or "not found" in low:
+    if says_not_found(low):
         return ChannelError(
             f"package file missing on the channel/mirror: {text.splitlines()[0]}",
             hint="the mirror lists the package but does not serve its file; sync the mirror",
         )
-    if "connection refused" in low or "error sending request" in low or "dns" in low:
+    if says_unreachable(low):
         name = m.group(1) if m else "a package"
         return ChannelError(
             f"channel unreachable while downloading {name}",

@@ -13,7 +13,7 @@ from typing import Any
 from ..config import redact, redact_text
 from ..errors import ChannelError, EnvkitError, SolveError
 from .targets import generic_virtual_packages
-from .types import Record, Target
+from .types import Record, Target, says_not_found, says_unreachable
 
 
 def channel_url(channel: str) -> str:
@@ -84,12 +84,12 @@ def _channel_error(exc: BaseException, channels: Sequence[str], offline: bool) -
             f"offline: no cached repodata for {shown}",
             hint="run once online (or point --channel at a local file:// channel) before using --offline",
         )
-    if "connection refused" in low or "dns error" in low or "error sending request" in low or "timed out" in low:
+    if says_unreachable(low):
         return ChannelError(
             f"channel unreachable: {shown}\n  {msg.splitlines()[0] if msg else ''}",
             hint="check the URL, the network or the mirror map in envkit.toml; --offline uses cached repodata",
         )
-    if "404" in low or "not found" in low:
+    if says_not_found(low):
         return ChannelError(
             f"channel or platform subdir missing: {shown}\n  {msg.splitlines()[0] if msg else ''}",
             hint="a conda channel needs <url>/noarch/repodata.json and <url>/<platform>/repodata.json",

@@ -94,3 +94,16 @@ class Reporter(Protocol):
     def step(self, name: str, detail: str = "") -> None: ...
 
     def progress(self, kind: str, done: int, total: int | None, label: str = "") -> None: ...
+
+
+# How rattler's error texts say "the server could not be reached" / "the file is not there"
+# (shared by the solve's and the install's error translation).
+_UNREACHABLE = ("connection refused", "error sending request", "dns error", "dns ", "timed out")
+
+
+def says_unreachable(low: str) -> bool:
+    return any(x in low for x in _UNREACHABLE)
+
+
+def says_not_found(low: str) -> bool:
+    return "404" in low or "not found" in low
