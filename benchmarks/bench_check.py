@@ -138,7 +138,7 @@ def bare_rattler(envs: list[tuple[list[str], list[str], str]], cache: Path) -> N
 
 @functools.cache
 def _matrix():  # type: ignore[no-untyped-def]
-    from envkit.matrix_load import load_matrix
+    from envkit.matrix.load import load_matrix
 
     return load_matrix(MATRIX)
 

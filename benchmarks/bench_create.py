@@ -92,7 +92,7 @@ def main() -> None:
     env_file = env_yaml(work / "environment.yml", [file_url(ch)], specs, name="bench")
 
     from envkit.context import Settings
-    from envkit.create import CreateRequest, create_env
+    from envkit.create.pipeline import CreateRequest, create_env
     from envkit.engine.rattler_engine import target_for_host
 
     vps = list(target_for_host(None).virtual_packages)

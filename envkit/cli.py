@@ -14,8 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import __version__
-from .errors import EnvkitError, ExitCode
+from envkit import __version__
+from envkit.errors import EnvkitError, ExitCode
 
 # verb -> module in envkit.commands
 VERBS = {
@@ -167,7 +167,7 @@ def _console(stderr: bool = False) -> Any:
         from rich.console import Console
 
         return Console(stderr=True, highlight=False, soft_wrap=True)
-    from .render import plain_console
+    from envkit.render import plain_console
 
     return plain_console()
 
@@ -190,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.USAGE)
     as_json = bool(getattr(args, "json", False))
     try:
-        from .context import Settings
+        from envkit.context import Settings
 
         settings = Settings.from_env(
             project=args.project, matrix=args.matrix, nvidia_smi=getattr(args, "nvidia_smi", None)

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .context import Settings, user_config_dir
-from .errors import InputError
+from envkit.context import Settings, user_config_dir
+from envkit.errors import InputError
 
 if sys.version_info >= (3, 11):
     import tomllib

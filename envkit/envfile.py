@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import EnvFileError
-from .versions import V
-from .yamlio import Document, Reader, load, loads
+from envkit.errors import EnvFileError
+from envkit.versions import V
+from envkit.yamlio import Document, Reader, load, loads
 
 _NAME = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
 _BRACKET = re.compile(r"\[(?P<body>[^\]]*)\]\s*$")

@@ -9,7 +9,7 @@ Named environments go where conda looks for them: the first writable of conda's 
 ``conda env list`` and ``conda activate NAME`` then see them (conda scans its envs dirs).
 
 Every environment envkit built successfully has ``<prefix>/conda-meta/envkit.json`` (see
-``envkit.create``). ``env_state(prefix)``:
+``envkit.create.pipeline``). ``env_state(prefix)``:
 
 * ``"broken"``: no or unreadable ``envkit.json``, ``complete`` not true, conda-meta missing, or an
   unfinished swap next to it (``.<name>.envkit-old``);
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .context import Settings
-from .errors import InputError
-from .smoke.report import saved_summary
+from envkit.context import Settings
+from envkit.errors import InputError
+from envkit.smoke.report import saved_summary
 
 RECORD = "envkit.json"
 UP_TO_DATE = "up to date"

@@ -10,22 +10,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .versions import V
+from envkit.versions import V
 
 if TYPE_CHECKING:
-    from .context import Settings
-    from .host.model import HostInfo
-    from .matrix import Matrix
-    from .profile import Profile
+    from envkit.context import Settings
+    from envkit.host.model import HostInfo
+    from envkit.matrix.model import Matrix
+    from envkit.profile import Profile
 
 
 def fleet_host(prof: Profile, settings: Settings, matrix: Matrix) -> HostInfo | None:
     """Combined host facts of the profile's targets, or None when they carry no driver/CUDA facts."""
     if not prof.targets:
         return None
-    from .check.targets import parse_targets
-    from .host.model import Gpu, HostInfo
-    from .host.parse import read_capture
+    from envkit.check.targets import parse_targets
+    from envkit.host.model import Gpu, HostInfo
+    from envkit.host.parse import read_capture
 
     targets = parse_targets(prof.targets, settings, matrix=matrix)
     drivers = [t.driver for t in targets if t.driver]

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import InputError
+from envkit.errors import InputError
 
 
 def read_input(path: Path | str, expected: str) -> bytes:

@@ -14,17 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
-from .errors import EnvkitError, ExitCode, ResolveError
-from .fsutil import write_atomic
-from .resolve import Resolution, Stack
-from .versions import V, major
+from envkit import __version__
+from envkit.errors import EnvkitError, ExitCode, ResolveError
+from envkit.fsutil import write_atomic
+from envkit.resolve import Resolution, Stack
+from envkit.versions import V, major
 
 if TYPE_CHECKING:
-    from .context import Settings
-    from .host.model import HostInfo
-    from .matrix import Matrix, TensorRTRelease
-    from .profile import Profile
+    from envkit.context import Settings
+    from envkit.host.model import HostInfo
+    from envkit.matrix.model import Matrix, TensorRTRelease
+    from envkit.profile import Profile
 
 HASH_RE = re.compile(r"^# envkit-sha256: ([0-9a-f]{64})\s*$", re.M)
 
@@ -175,15 +175,15 @@ def write_environment(rendered: Rendered, path: Path, *, force: bool) -> WriteOu
 
 def ensure_generated(name: str, settings: Settings, host: HostInfo | None, host_file: str | None = None) -> Path:
     """environments/NAME/environment.yml, regenerated only when its packages changed (create's step 1)."""
-    from .matrix_load import load_matrix
-    from .profile import check_precisions, load_profile
-    from .resolve import resolve_profile
+    from envkit.matrix.load import load_matrix
+    from envkit.profile import check_precisions, load_profile
+    from envkit.resolve import resolve_profile
 
     matrix = load_matrix(settings.matrix_path)
     prof = load_profile(name, settings)
     check_precisions(prof, list(matrix.precisions))
     if host is None:
-        from .fleet import fleet_host
+        from envkit.fleet import fleet_host
 
         host = fleet_host(prof, settings, matrix)
     res = resolve_profile(prof, matrix, host)
@@ -200,9 +200,9 @@ def ensure_generated(name: str, settings: Settings, host: HostInfo | None, host_
 
 def is_current(name: str, settings: Settings, host: HostInfo | None) -> bool:
     """The generated file exists, was not edited, and regenerating it gives the same packages."""
-    from .matrix_load import load_matrix
-    from .profile import load_profile
-    from .resolve import resolve_profile
+    from envkit.matrix.load import load_matrix
+    from envkit.profile import load_profile
+    from envkit.resolve import resolve_profile
 
     matrix = load_matrix(settings.matrix_path)
     prof = load_profile(name, settings)
@@ -210,7 +210,7 @@ def is_current(name: str, settings: Settings, host: HostInfo | None) -> bool:
     if not path.exists() or edited_by_hand(path):
         return False
     if host is None:
-        from .fleet import fleet_host
+        from envkit.fleet import fleet_host
 
         host = fleet_host(prof, settings, matrix)
     res = resolve_profile(prof, matrix, host)

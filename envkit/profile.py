@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ProfileError
-from .versions import V, spec
-from .yamlio import Reader, did_you_mean, load
+from envkit.errors import ProfileError
+from envkit.versions import V, spec
+from envkit.yamlio import Reader, did_you_mean, load
 
 if TYPE_CHECKING:
-    from .context import Settings
+    from envkit.context import Settings
 
 KEYS = [
     "schema_version",

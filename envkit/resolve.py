@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .matrix import CudaRelease, Matrix, RouteUse, TensorRTRelease
-from .versions import V, in_any, spec
+from envkit.matrix.model import CudaRelease, Matrix, RouteUse, TensorRTRelease
+from envkit.versions import V, in_any, spec
 
 if TYPE_CHECKING:
-    from .host.model import HostInfo
-    from .profile import Profile
+    from envkit.host.model import HostInfo
+    from envkit.profile import Profile
 
 PYPI_URL = "https://pypi.org/simple"
 
@@ -226,8 +226,8 @@ def resolve_profile(prof: Profile, matrix: Matrix, host: HostInfo | None) -> Res
     if prof.ngc:
         ngc = matrix.ngc_stack(prof.ngc)
         if ngc is None:
-            from .errors import ProfileError
-            from .yamlio import did_you_mean
+            from envkit.errors import ProfileError
+            from envkit.yamlio import did_you_mean
 
             raise ProfileError(
                 f"unknown NGC tag {prof.ngc!r}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import ExitCode
+from envkit.errors import ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .errors import InputError
+from envkit.errors import InputError
 
 T = TypeVar("T")
 KeyPath = tuple[str | int, ...]
@@ -105,7 +105,7 @@ def loads(text: str, file: str = "<string>") -> Document:
 
 
 def load(path: Path | str) -> Document:
-    from .fsutil import read_input
+    from envkit.fsutil import read_input
 
     p = Path(path)
     try:

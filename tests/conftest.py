@@ -13,15 +13,11 @@ import email.utils
 import functools
 import http.server
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from channel_factory import build_channel, trt_stack
 
 

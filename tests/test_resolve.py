@@ -10,7 +10,7 @@ import pytest
 from envkit.cli import main
 from envkit.context import Settings
 from envkit.host.parse import read_capture
-from envkit.matrix_load import load_matrix
+from envkit.matrix.load import load_matrix
 from envkit.profile import Profile, load_profile
 from envkit.resolve import resolve_profile
 from envkit.versions import V

@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..config import redact
-from ..errors import ChannelError, EnvkitError, ExitCode, InputError, InstallError
-from .repodata import local_path
+from envkit.check.repodata import local_path
+from envkit.config import redact
+from envkit.errors import ChannelError, EnvkitError, ExitCode, InputError, InstallError
 
 if TYPE_CHECKING:
-    from ..engine.rattler_engine import Record
-    from ..envfile import EnvFile
-    from .steps import EnvUnit
+    from envkit.check.steps import EnvUnit
+    from envkit.engine.rattler_engine import Record
+    from envkit.envfile import EnvFile
 
 MANIFEST = "manifest.json"
 SCHEMA = "envkit.bundle/1"
@@ -132,7 +132,7 @@ def download_wheels(env: EnvFile, out: Path, index: str, platform: str, python: 
         for tag in PIP_PLATFORMS[platform]:
             argv += ["--platform", tag]
     argv += [d.raw.strip() for d in reqs]
-    from ..proc import clean_env, run
+    from envkit.proc import clean_env, run
 
     before = set(out.iterdir())
     res = run(argv, timeout=timeout, env=clean_env(env_vars, PIP_NO_INPUT="1"))
@@ -177,8 +177,8 @@ def make_bundle(unit: EnvUnit, out: Path, *, pip_index: str, env_vars: dict[str,
 
     from rattler.index import index_fs
 
-    from ..engine.lockfile import read_lock, write_lock
-    from ..envfile import read_env_file
+    from envkit.engine.lockfile import read_lock, write_lock
+    from envkit.envfile import read_env_file
 
     start = time.perf_counter()
     if not unit.env_path.is_file():
@@ -232,7 +232,7 @@ def make_bundle(unit: EnvUnit, out: Path, *, pip_index: str, env_vars: dict[str,
 def _rebased(records: list[Record], channel: str) -> list[Record]:
     from rattler import RepoDataRecord
 
-    from ..engine.rattler_engine import Record as Rec
+    from envkit.engine.rattler_engine import Record as Rec
 
     out = []
     for r in records:

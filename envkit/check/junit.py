@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..fsutil import write_atomic
-from .steps import FAIL, SKIP, Row
+from envkit.check.steps import FAIL, SKIP, Row
+from envkit.fsutil import write_atomic
 
 
 def junit_xml(rows: Iterable[Row], seconds: float = 0.0) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..config import redact
-from ..errors import InputError
-from .repodata import Repodata, RepodataCache, channel_url, split_package_url
+from envkit.check.repodata import Repodata, RepodataCache, channel_url, split_package_url
+from envkit.config import redact
+from envkit.errors import InputError
 
 if TYPE_CHECKING:
-    from ..config import Config
-    from .steps import EnvUnit
+    from envkit.check.steps import EnvUnit
+    from envkit.config import Config
 
 OK, MISSING, DIFFERS, NO_UPSTREAM, UNREACHABLE = "present", "missing-on-mirror", "sha256-differs", "missing-upstream", (
     "unreachable"
@@ -80,7 +80,7 @@ class ChannelAge:
     @property
     def lag_seconds(self) -> float | None:
         """How far the mirror's repodata is behind upstream's (Last-Modified, else newest package)."""
-        from .repodata import Fetched
+        from envkit.check.repodata import Fetched
 
         up = Fetched("", None, False, "", None, self.upstream_last_modified).last_modified_ts
         mi = Fetched("", None, False, "", None, self.mirror_last_modified).last_modified_ts
@@ -106,10 +106,10 @@ class ChannelAge:
 
 def pinned_packages(unit: EnvUnit, channels_override: list[str] | None = None) -> list[Pinned]:
     """The lock's packages, else the environment file's exact conda pins (for each platform)."""
-    from ..envfile import read_env_file
+    from envkit.envfile import read_env_file
 
     if unit.lock_path.is_file():
-        from ..engine.lockfile import read_lock
+        from envkit.engine.lockfile import read_lock
 
         env_channels = read_env_file(unit.env_path).channels if unit.env_path.is_file() else None
         lock = read_lock(unit.lock_path, channels=env_channels)
@@ -141,7 +141,7 @@ def _matching(rd: Repodata, p: Pinned) -> list[Any]:
         return []
     from rattler import PackageName
 
-    from ..versions import V
+    from envkit.versions import V
 
     want = V(p.version).release
     out = []

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..versions import V
+from envkit.versions import V
 
 if TYPE_CHECKING:
-    from ..envfile import EnvFile
+    from envkit.envfile import EnvFile
 
 _STACK_RE = re.compile(r"^# stack: TensorRT (\S+), CUDA ([0-9.]+)", re.M)
 

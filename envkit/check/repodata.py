@@ -27,8 +27,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from ..config import DEFAULT_CHANNEL_ALIAS, redact
-from ..fsutil import write_atomic
+from envkit.config import DEFAULT_CHANNEL_ALIAS, redact
+from envkit.fsutil import write_atomic
 
 USER_AGENT = "envkit-check"
 

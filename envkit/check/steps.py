@@ -22,16 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..config import redact, redact_text
-from .pins import file_fits, file_version, pin_admits, pinned_stack, same_stack
-from .repodata import PipIndex, Repodata, RepodataCache, channel_url, split_package_url
-from .targets import CheckTarget
+from envkit.check.pins import file_fits, file_version, pin_admits, pinned_stack, same_stack
+from envkit.check.repodata import PipIndex, Repodata, RepodataCache, channel_url, split_package_url
+from envkit.check.targets import CheckTarget
+from envkit.config import redact, redact_text
 
 if TYPE_CHECKING:
-    from ..config import Config
-    from ..context import Settings
-    from ..envfile import EnvFile
-    from ..matrix import Matrix
+    from envkit.config import Config
+    from envkit.context import Settings
+    from envkit.envfile import EnvFile
+    from envkit.matrix.model import Matrix
 
 STEPS = ("matrix", "generated", "solve", "lock", "pip")
 PASS, FAIL, SKIP = "pass", "fail", "skip"
@@ -70,7 +70,7 @@ class EnvUnit:
 
     @property
     def lock_path(self) -> Path:
-        from ..engine.lockfile import lock_paths
+        from envkit.engine.lockfile import lock_paths
 
         return lock_paths(self.env_path)[0]
 
@@ -188,7 +188,7 @@ class Checker:
         return rows
 
     def _env(self, unit: EnvUnit) -> EnvFile | Exception | None:
-        from ..envfile import read_env_file
+        from envkit.envfile import read_env_file
 
         if not unit.env_path.is_file():
             return None
@@ -198,7 +198,7 @@ class Checker:
             return exc
 
     def matrix(self) -> Matrix:
-        from ..matrix_load import load_matrix
+        from envkit.matrix.load import load_matrix
 
         return self.memo.get("matrix", lambda: load_matrix(self.settings.matrix_path))
 
@@ -220,8 +220,8 @@ class Checker:
         trt, cuda = pinned_stack(env)
         if trt is None:
             return SKIP, "no TensorRT pin in the environment", False
-        from ..profile import Profile
-        from ..resolve import resolve_profile
+        from envkit.profile import Profile
+        from envkit.resolve import resolve_profile
 
         matrix = self.matrix()
         prof = unit.profile or Profile(name=unit.name, path=str(unit.env_path), channels=tuple(env.channels))
@@ -244,7 +244,7 @@ class Checker:
     def step_generated(self, unit: EnvUnit, env: Any, target: CheckTarget) -> tuple[str, str, bool]:
         if unit.profile is None:
             return SKIP, "not generated from a profile", False
-        from ..generate import edited_by_hand, is_current
+        from envkit.generate import edited_by_hand, is_current
 
         path = unit.env_path
         if not path.is_file():
@@ -294,7 +294,7 @@ class Checker:
         import rattler
         from rattler.exceptions import SolverError
 
-        from ..engine.rattler_engine import Target, _generic, explain_solver_error
+        from envkit.engine.rattler_engine import Target, _generic, explain_solver_error
 
         try:
             records = asyncio.run(
@@ -323,7 +323,7 @@ class Checker:
         path = unit.lock_path
         if not path.is_file():
             return SKIP, f"no lock ({path.name}); `envkit create` writes it", False
-        from ..engine.lockfile import lock_mismatches, read_lock
+        from envkit.engine.lockfile import lock_mismatches, read_lock
 
         lock = self.memo.get(("lock", str(path)), lambda: read_lock(path, channels=env.channels))
         if lock.target.platform != target.platform:

@@ -18,13 +18,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import InputError
-from ..versions import V
+from envkit.errors import InputError
+from envkit.versions import V
 
 if TYPE_CHECKING:
-    from ..context import Settings
-    from ..host.model import HostInfo
-    from ..matrix import Matrix
+    from envkit.context import Settings
+    from envkit.host.model import HostInfo
+    from envkit.matrix.model import Matrix
 
 PLATFORMS = ("linux-64", "linux-aarch64", "linux-ppc64le")
 ARCHSPEC = {"linux-64": "x86_64", "linux-aarch64": "aarch64", "linux-ppc64le": "ppc64le"}
@@ -71,7 +71,7 @@ class CheckTarget:
 
     def synthetic_host(self, cuda: str | None = None) -> HostInfo:
         """A GPU-less ``HostInfo`` carrying the target's driver and CUDA, for the resolve logic."""
-        from ..host.model import HostInfo
+        from envkit.host.model import HostInfo
 
         return HostInfo(
             status="capture",
@@ -108,7 +108,7 @@ def parse_target(spec: str, settings: Settings | None = None, *, matrix: Matrix 
         return _host_target(text, settings, matrix)
     platform, _, rest = text.partition(":")
     if platform not in PLATFORMS:
-        from ..yamlio import did_you_mean
+        from envkit.yamlio import did_you_mean
 
         guess = did_you_mean(platform, list(PLATFORMS))
         raise _bad(spec, f"unknown platform {platform!r}" + (f"; {guess}" if guess else f" (known: {', '.join(PLATFORMS)})"))
@@ -140,7 +140,7 @@ def parse_target(spec: str, settings: Settings | None = None, *, matrix: Matrix 
 def _matrix(settings: Settings | None, matrix: Matrix | None) -> Matrix | None:
     if matrix is not None or settings is None:
         return matrix
-    from ..matrix_load import load_matrix
+    from envkit.matrix.load import load_matrix
 
     return load_matrix(settings.matrix_path)
 
@@ -170,7 +170,7 @@ def _host_target(text: str, settings: Settings | None, matrix: Matrix | None) ->
         path = alt if alt.exists() else path
     if not path.is_file():
         raise _bad(text, f"no such file: {file}")
-    from ..host.parse import read_capture
+    from envkit.host.parse import read_capture
 
     host = read_capture(path)
     platform = ARCH_TO_PLATFORM.get((host.arch or "x86_64").lower(), "linux-64")

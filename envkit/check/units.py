@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import InputError
-from .steps import EnvUnit
-from .targets import CheckTarget, parse_targets
+from envkit.check.steps import EnvUnit
+from envkit.check.targets import CheckTarget, parse_targets
+from envkit.errors import InputError
 
 if TYPE_CHECKING:
-    from ..context import Settings
+    from envkit.context import Settings
 
 DEFAULT_TARGETS = ("linux-64",)
 
@@ -20,15 +20,15 @@ def _is_env_path(name: str) -> bool:
 
 
 def profile_unit(name: str, settings: Settings) -> EnvUnit:
-    from ..generate import default_output
-    from ..profile import load_profile
+    from envkit.generate import default_output
+    from envkit.profile import load_profile
 
     prof = load_profile(name, settings)
     return EnvUnit(name=prof.name, env_path=default_output(prof, settings), profile=prof)
 
 
 def file_unit(path: str | Path) -> EnvUnit:
-    from ..envfile import read_env_file
+    from envkit.envfile import read_env_file
 
     p = Path(path)
     if not p.is_file():
@@ -50,7 +50,7 @@ def project_units(settings: Settings) -> list[EnvUnit]:
             if env.is_file():
                 units.append(EnvUnit(name=sub.name, env_path=env))
     if not units:
-        from ..profile import profile_paths
+        from envkit.profile import profile_paths
 
         units = [profile_unit(n, settings) for n in profile_paths(settings)]
     if not units:

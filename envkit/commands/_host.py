@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from ..errors import HostError
+from envkit.errors import HostError
 
 if TYPE_CHECKING:
-    from ..context import Settings
-    from ..host.model import HostInfo
-    from ..matrix import Matrix
-    from ..profile import Profile
+    from envkit.context import Settings
+    from envkit.host.model import HostInfo
+    from envkit.matrix.model import Matrix
+    from envkit.profile import Profile
 
 
 def host_for(
@@ -21,7 +21,7 @@ def host_for(
     when it has no GPU, the profile's declared targets stand in for it."""
     host_file = getattr(args, "host", None)
     if host_file:
-        from ..host.parse import read_capture
+        from envkit.host.parse import read_capture
 
         info = read_capture(host_file, cc_lookup=matrix.compute_capability_for)
         if not info.ok:
@@ -30,14 +30,14 @@ def host_for(
                 "; ".join(info.messages) or "capture nvidia-smi -q -x on a machine whose driver works",
             )
         return info, []
-    from ..host.probe import probe
+    from envkit.host.probe import probe
 
     info = probe(settings, cc_lookup=matrix.compute_capability_for, system_facts=False)
     if info.ok and info.driver_version:
         return info, []
     notes = [f"this machine: {info.status}" + (f" ({info.messages[0]})" if info.messages else "")]
     if prof is not None:
-        from ..fleet import fleet_host
+        from envkit.fleet import fleet_host
 
         fleet = fleet_host(prof, settings, matrix)
         if fleet is not None:

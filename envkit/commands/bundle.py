@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ExitCode, InputError
-from ..result import SimpleResult
+from envkit.errors import ExitCode, InputError
+from envkit.result import SimpleResult
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..check.bundle import BundleReport
-    from ..context import Settings
+    from envkit.check.bundle import BundleReport
+    from envkit.context import Settings
 
 
 @dataclass
@@ -39,7 +39,7 @@ class BundleResult:
 
 def verify(out: str) -> SimpleResult:
     """``--verify``: the receiving end's check, on the air-gapped machine before ``create``."""
-    from ..check.bundle import verify_bundle
+    from envkit.check.bundle import verify_bundle
 
     count, problems = verify_bundle(Path(out))
     lines = [f"verified {count} files (sha256) in {out}"] + [f"problem: {p}" for p in problems]
@@ -55,9 +55,9 @@ def run(args: argparse.Namespace, settings: Settings) -> BundleResult | SimpleRe
         return verify(args.out)
     if not args.name:
         raise InputError("envkit bundle needs an environment NAME (or --verify --out DIR)")
-    from ..check.bundle import make_bundle
-    from ..check.steps import DEFAULT_PIP_INDEX
-    from ..check.units import select_units
+    from envkit.check.bundle import make_bundle
+    from envkit.check.steps import DEFAULT_PIP_INDEX
+    from envkit.check.units import select_units
 
     (unit,) = select_units(settings, [args.name], False, [])
     env = settings.env or {}

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ExitCode
+from envkit.errors import ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..check.steps import Row
-    from ..context import Settings
+    from envkit.check.steps import Row
+    from envkit.context import Settings
 
 MARK = {"pass": "[green]ok[/]", "fail": "[bold red]FAIL[/]", "skip": "[dim]-[/]"}
 
@@ -59,8 +59,8 @@ class CheckResult:
     def render(self, console: Console) -> None:
         from rich.markup import escape
 
-        from ..check.steps import STEPS
-        from ..render import table as render_table
+        from envkit.check.steps import STEPS
+        from envkit.render import table as render_table
 
         for note in self.notes:
             console.print(f"note: {escape(note)}")
@@ -91,10 +91,10 @@ class CheckResult:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> CheckResult:
-    from ..check.junit import write_junit
-    from ..check.steps import Checker
-    from ..check.units import assign_targets, select_units
-    from ..config import load_config, redact
+    from envkit.check.junit import write_junit
+    from envkit.check.steps import Checker
+    from envkit.check.units import assign_targets, select_units
+    from envkit.config import load_config, redact
 
     start = time.perf_counter()
     config = load_config(settings)

@@ -1,4 +1,4 @@
-"""``envkit create``: argument handling and progress display around ``envkit.create.create_env``."""
+"""``envkit create``: argument handling and progress display around ``envkit.create.pipeline.create_env``."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..context import Settings
-from ..create import CreateRequest, CreateResult, create_env
-from ..errors import ExitCode, InputError
+from envkit.context import Settings
+from envkit.create.pipeline import CreateRequest, CreateResult, create_env
+from envkit.errors import ExitCode, InputError
 
 
 class LineReporter:
@@ -111,13 +111,13 @@ def request_from_args(args: argparse.Namespace, settings: Settings) -> CreateReq
     host = None
     host_file = getattr(args, "host", None)
     if host_file:
-        from ..host.parse import read_capture
+        from envkit.host.parse import read_capture
 
         host = read_capture(host_file)
     elif name and not file:
         try:
-            from ..matrix_load import load_matrix
-            from ._host import host_for
+            from envkit.commands._host import host_for
+            from envkit.matrix.load import load_matrix
 
             host, _notes = host_for(args, settings, load_matrix(settings.matrix_path))
         except ImportError:  # pragma: no cover

@@ -11,9 +11,9 @@ import argparse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..context import Settings
-from ..errors import EnvkitError, ExitCode
-from ..host.model import GOOD_STATUSES, CcLookup, HostInfo
+from envkit.context import Settings
+from envkit.errors import EnvkitError, ExitCode
+from envkit.host.model import GOOD_STATUSES, CcLookup, HostInfo
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -41,7 +41,7 @@ def matrix_cc_lookup(settings: Settings, messages: list[str]) -> CcLookup:
         if "fn" not in state:
             state["fn"] = None
             try:
-                from ..matrix_load import load_matrix
+                from envkit.matrix.load import load_matrix
 
                 state["fn"] = load_matrix(settings.matrix_path, check=False).compute_capability_for
             except (ImportError, AttributeError) as exc:
@@ -78,7 +78,7 @@ class DoctorResult:
     def render(self, console: Console) -> None:
         from rich.markup import escape
 
-        from ..render import table as render_table
+        from envkit.render import table as render_table
 
         h = self.host
         ok = h.status in GOOD_STATUSES
@@ -141,7 +141,7 @@ class DoctorResult:
                 if value in (None, "", [], {}):
                     continue
                 console.print(f"[bold]config[/]    {escape(str(key))}: {escape(str(value))}")
-        from .listing import smoke_text, stack_text
+        from envkit.commands.listing import smoke_text, stack_text
 
         for e in self.environments or []:
             console.print(
@@ -166,7 +166,7 @@ def _disk(d: dict[str, Any] | None) -> str | None:
 
 def _config(settings: Settings, notes: list[str]) -> dict[str, Any] | None:
     """The channel and mirror configuration (envkit.toml, [tool.envkit]); a broken file is a note, not a failure."""
-    from ..config import load_config
+    from envkit.config import load_config
 
     try:
         return load_config(settings).to_json()
@@ -180,21 +180,21 @@ def run(args: argparse.Namespace, settings: Settings) -> DoctorResult:
     lookup = matrix_cc_lookup(settings, notes)
     host_file = getattr(args, "host", None)
     if host_file:
-        from ..host.parse import read_capture
+        from envkit.host.parse import read_capture
 
         info = read_capture(host_file, cc_lookup=lookup)
     else:
-        from ..host.probe import probe
+        from envkit.host.probe import probe
 
         timeout = getattr(args, "timeout", None)
         if timeout is not None and timeout <= 0:
-            from ..errors import InputError
+            from envkit.errors import InputError
 
             raise InputError(f"--timeout must be a positive number of seconds, got {timeout:g}")
         info = probe(settings, timeout, cc_lookup=lookup)
     result = DoctorResult(info, config=_config(settings, notes), notes=notes)
     if not host_file:
-        from ..envs import list_envs
+        from envkit.envs import list_envs
 
         result.environments = [e.to_json() for e in list_envs(settings)]
     return result

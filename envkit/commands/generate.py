@@ -6,16 +6,16 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ResolveError
-from ..result import SimpleResult
+from envkit.errors import ResolveError
+from envkit.result import SimpleResult
 
 if TYPE_CHECKING:
-    from ..context import Settings
+    from envkit.context import Settings
 
 
 def run(args: argparse.Namespace, settings: Settings) -> SimpleResult:
-    from ..generate import default_output, regenerate_command, render, write_environment
-    from .resolve import resolve_command
+    from envkit.commands.resolve import resolve_command
+    from envkit.generate import default_output, regenerate_command, render, write_environment
 
     matrix, prof, host, res, notes = resolve_command(args, settings)
     if res.chosen is None:

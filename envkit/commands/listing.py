@@ -6,12 +6,12 @@ import argparse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EnvkitError
+from envkit.errors import EnvkitError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..context import Settings
+    from envkit.context import Settings
 
 
 @dataclass
@@ -25,7 +25,7 @@ class ListResult:
         return {"profiles": self.profiles, "environments": self.environments, "notes": self.notes}
 
     def render(self, console: Console) -> None:
-        from ..render import table as render_table
+        from envkit.render import table as render_table
 
         table = render_table(console, "profiles")
         for col in ("name", "description", "needs", "generated file", "source"):
@@ -65,8 +65,8 @@ def smoke_text(smoke: dict[str, Any] | None) -> str:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> ListResult:
-    from ..generate import edited_by_hand
-    from ..profile import parse_profile, profile_paths
+    from envkit.generate import edited_by_hand
+    from envkit.profile import parse_profile, profile_paths
 
     profiles = []
     for name, path in profile_paths(settings).items():
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace, settings: Settings) -> ListResult:
             entry["generated"] = "edited by hand" if edited_by_hand(gen) else str(gen.relative_to(settings.project_dir))
         profiles.append(entry)
     result = ListResult(profiles)
-    from ..envs import list_envs
+    from envkit.envs import list_envs
 
     result.environments = [env.to_json() for env in list_envs(settings)]
     return result

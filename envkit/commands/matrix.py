@@ -6,18 +6,18 @@ import argparse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..context import Settings
-from ..errors import ExitCode, InputError
-from ..matrix import Matrix
-from ..matrix_load import Finding, check_matrix, load_matrix
-from ..yamlio import did_you_mean
+from envkit.context import Settings
+from envkit.errors import ExitCode, InputError
+from envkit.matrix.load import Finding, check_matrix, load_matrix
+from envkit.matrix.model import Matrix
+from envkit.yamlio import did_you_mean
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 
 def _table(console: Console, title: str, columns: list[str], rows: list[list[str]]) -> Any:
-    from ..render import table
+    from envkit.render import table
 
     t = table(console, title, columns)
     for r in rows:
@@ -69,14 +69,14 @@ class MatrixSummary:
 
 
 def _vkey(v: str) -> Any:
-    from ..versions import V
+    from envkit.versions import V
 
     return V(v)
 
 
 def _ranges(versions: list[str]) -> str:
     """["11.8", "12.0", "12.1"] -> "11.8, 12.0-12.1" (consecutive records of one major collapse)."""
-    from ..versions import major
+    from envkit.versions import major
 
     groups: list[list[str]] = []
     for v in versions:

@@ -7,13 +7,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ExitCode
+from envkit.errors import ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..check.mirror import ChannelAge, PackageReport
-    from ..context import Settings
+    from envkit.check.mirror import ChannelAge, PackageReport
+    from envkit.context import Settings
 
 
 def _age(seconds: float | None) -> str:
@@ -58,8 +58,8 @@ class MirrorCheckResult:
     def render(self, console: Console) -> None:
         from rich.markup import escape
 
-        from ..config import redact
-        from ..render import table as render_table
+        from envkit.config import redact
+        from envkit.render import table as render_table
 
         table = render_table(console, "mirror vs upstream")
         for col in ("upstream", "mirror", "subdir", "mirror behind by", "errors"):
@@ -76,10 +76,10 @@ class MirrorCheckResult:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> MirrorCheckResult:
-    from ..check.mirror import compare, mirror_map, pinned_packages
-    from ..check.repodata import RepodataCache
-    from ..check.units import project_units, select_units
-    from ..config import load_config
+    from envkit.check.mirror import compare, mirror_map, pinned_packages
+    from envkit.check.repodata import RepodataCache
+    from envkit.check.units import project_units, select_units
+    from envkit.config import load_config
 
     start = time.perf_counter()
     config = load_config(settings)

@@ -6,15 +6,15 @@ import argparse
 import shutil
 from pathlib import Path
 
-from ..context import Settings
-from ..errors import InputError
-from ..result import SimpleResult
+from envkit.context import Settings
+from envkit.errors import InputError
+from envkit.result import SimpleResult
 
 
 def remove_env(prefix: Path, lock_timeout: float | None = None) -> list[str]:
     """Remove ``prefix`` and any envkit leftovers next to it. Returns notes."""
-    from ..envs import old_dir, staging_dir
-    from ..staging import _trash, env_lock
+    from envkit.create.staging import _trash, env_lock
+    from envkit.envs import old_dir, staging_dir
 
     notes: list[str] = []
     with env_lock(prefix, lock_timeout):
@@ -28,7 +28,7 @@ def remove_env(prefix: Path, lock_timeout: float | None = None) -> list[str]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> SimpleResult:
-    from ..envs import find_env, old_dir
+    from envkit.envs import find_env, old_dir
 
     name = getattr(args, "name", None)
     prefix_arg = getattr(args, "prefix", None)

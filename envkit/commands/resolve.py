@@ -6,13 +6,13 @@ import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ExitCode
-from ..resolve import Resolution
+from envkit.errors import ExitCode
+from envkit.resolve import Resolution
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..context import Settings
+    from envkit.context import Settings
 
 MAX_ROWS = 12
 
@@ -34,7 +34,7 @@ class ResolveResult:
         return int(ExitCode.OK if self.resolution.chosen else ExitCode.FINDINGS)
 
     def render(self, console: Console) -> None:
-        from ..render import table as render_table
+        from envkit.render import table as render_table
 
         res = self.resolution
         for note in self.host_notes + res.notes:
@@ -67,10 +67,10 @@ class ResolveResult:
 
 def resolve_command(args: argparse.Namespace, settings: Settings) -> tuple[Any, Any, Any, Any, list[str]]:
     """Load matrix, profile and host, resolve. Shared by resolve and generate."""
-    from ..matrix_load import load_matrix
-    from ..profile import check_precisions, load_profile
-    from ..resolve import resolve_profile
-    from ._host import host_for
+    from envkit.commands._host import host_for
+    from envkit.matrix.load import load_matrix
+    from envkit.profile import check_precisions, load_profile
+    from envkit.resolve import resolve_profile
 
     matrix = load_matrix(settings.matrix_path)
     prof = load_profile(args.name, settings)

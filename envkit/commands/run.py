@@ -13,9 +13,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from ..context import Settings
-from ..envs import find_env
-from ..errors import EnvkitError, ExitCode, InputError
+from envkit.context import Settings
+from envkit.envs import find_env
+from envkit.errors import EnvkitError, ExitCode, InputError
 
 
 class RunResult:
@@ -47,7 +47,7 @@ def resolve_prefix(name: str | None, prefix: str | None, settings: Settings) -> 
 
 
 def run_in_env(prefix: Path, cmd: list[str], env: dict[str, str] | None = None) -> int:
-    from ..engine.rattler_engine import activation_script
+    from envkit.engine.rattler_engine import activation_script
 
     base = dict(os.environ if env is None else env)
     script = activation_script(prefix, base.get("PATH", ""))

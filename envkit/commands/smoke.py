@@ -9,9 +9,9 @@ import argparse
 import re
 from pathlib import Path
 
-from ..context import Settings
-from ..errors import InputError
-from ..smoke import SmokeReport, smoke_prefix
+from envkit.context import Settings
+from envkit.errors import InputError
+from envkit.smoke import SmokeReport, smoke_prefix
 
 _SHAPE = re.compile(r"^(?P<name>[^:]+):(?P<dims>\d+(?:x\d+)*)$")
 
@@ -45,7 +45,7 @@ def resolve_prefix(args: argparse.Namespace, settings: Settings) -> Path:
     if not name:
         raise InputError("name an environment or give --prefix DIR", hint="envkit smoke NAME | --prefix DIR")
     try:
-        from ..envs import find_env
+        from envkit.envs import find_env
     except ImportError:
         raise InputError(f"cannot look up environment {name!r} by name in this build",
                          hint="use --prefix DIR") from None

@@ -12,15 +12,15 @@ import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..context import Settings
-from ..errors import ExitCode
+from envkit.context import Settings
+from envkit.errors import ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..host.model import HostInfo
-    from ..matrix import Matrix
-    from ..validate import ValidateReport
+    from envkit.host.model import HostInfo
+    from envkit.matrix.model import Matrix
+    from envkit.validate.report import ValidateReport
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -39,7 +39,7 @@ class ValidateResult:
     def render(self, console: Console) -> None:
         from rich.markup import escape
 
-        from ..render import table as render_table
+        from envkit.render import table as render_table
 
         r = self.report
         console.print(f"[bold]{escape(r.file)}[/]")
@@ -74,7 +74,7 @@ class ValidateResult:
 
 def load_host(path: str, matrix: Matrix) -> HostInfo:
     """Read a capture; pass the matrix's GPU table when the parser takes one."""
-    from ..host.parse import read_capture
+    from envkit.host.parse import read_capture
 
     try:
         takes_lookup = "cc_lookup" in inspect.signature(read_capture).parameters
@@ -88,9 +88,9 @@ def load_host(path: str, matrix: Matrix) -> HostInfo:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> ValidateResult:
-    from ..envfile import read_env_file
-    from ..matrix_load import load_matrix
-    from ..validate import validate_env
+    from envkit.envfile import read_env_file
+    from envkit.matrix.load import load_matrix
+    from envkit.validate.report import validate_env
 
     env = read_env_file(args.file, lenient=True)
     matrix = load_matrix(settings.matrix_path)

@@ -31,7 +31,7 @@ from collections.abc import Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from .types import Record
+from envkit.engine.types import Record
 
 STAMPS = "envkit-verified"
 
@@ -109,7 +109,7 @@ class VerifyAhead:
         self._future = self._pool.submit(self._run, lock_file, cache_dir)
 
     def _run(self, lock_file: Path, cache_dir: Path) -> None:
-        from .lockfile import read_lock
+        from envkit.engine.lockfile import read_lock
 
         records = read_lock(lock_file).records
         self.dropped = verify_cache(records, cache_dir, verified=self.verified)

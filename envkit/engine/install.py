@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..config import redact_text
-from ..errors import ChannelError, EnvkitError, ExitCode, InstallError
-from .types import InstallStats, Record, says_not_found, says_unreachable
+from envkit.config import redact_text
+from envkit.engine.types import InstallStats, Record, says_not_found, says_unreachable
+from envkit.errors import ChannelError, EnvkitError, ExitCode, InstallError
 
 
 class _Bridge:

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import redact
-from ..envfile import EnvFile
-from ..errors import InputError
-from ..fsutil import write_atomic
-from .paths import lock_paths
-from .solve import channel_url
-from .types import Record, Target
+from envkit.config import redact
+from envkit.engine.paths import lock_paths
+from envkit.engine.solve import channel_url
+from envkit.engine.types import Record, Target
+from envkit.envfile import EnvFile
+from envkit.errors import InputError
+from envkit.fsutil import write_atomic
 
 ENV = "default"
 __all__ = ["Lock", "lock_matches", "lock_mismatches", "lock_paths", "read_lock", "write_explicit", "write_lock"]

@@ -26,12 +26,12 @@ installing and for writing locks). Build one from a RepoDataRecord with ``Record
 
 from __future__ import annotations
 
-from .activation import activation_script
-from .cache import CacheStamper, stamp_cache, verify_cache
-from .install import disk_full, install, install_error
-from .solve import channel_url, explain_solver_error, solve
-from .targets import _generic, generic_virtual_packages, target_for_host
-from .types import InstallStats, Record, Reporter, Target
+from envkit.engine.activation import activation_script
+from envkit.engine.cache import CacheStamper, stamp_cache, verify_cache
+from envkit.engine.install import disk_full, install, install_error
+from envkit.engine.solve import channel_url, explain_solver_error, solve
+from envkit.engine.targets import _generic, generic_virtual_packages, target_for_host
+from envkit.engine.types import InstallStats, Record, Reporter, Target
 
 __all__ = [
     "CacheStamper",

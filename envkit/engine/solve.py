@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..config import redact, redact_text
-from ..errors import ChannelError, EnvkitError, SolveError
-from .targets import generic_virtual_packages
-from .types import Record, Target, says_not_found, says_unreachable
+from envkit.config import redact, redact_text
+from envkit.engine.targets import generic_virtual_packages
+from envkit.engine.types import Record, Target, says_not_found, says_unreachable
+from envkit.errors import ChannelError, EnvkitError, SolveError
 
 
 def channel_url(channel: str) -> str:

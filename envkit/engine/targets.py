@@ -6,7 +6,7 @@ import platform as _platform
 from collections.abc import Sequence
 from typing import Any
 
-from .types import Target
+from envkit.engine.types import Target
 
 
 def _arch_to_platform(arch: str | None) -> str:

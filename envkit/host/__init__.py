@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from .model import SCHEMA, Gpu, HostInfo
-from .parse import parse_capture, read_capture
+from envkit.host.model import SCHEMA, Gpu, HostInfo
+from envkit.host.parse import parse_capture, read_capture
 
 __all__ = ["SCHEMA", "Gpu", "HostInfo", "parse_capture", "read_capture"]

@@ -8,9 +8,9 @@ from __future__ import annotations
 import csv
 import re
 
-from ..errors import InputError
-from . import model
-from .model import Gpu, HostInfo, normalize_cc
+from envkit.errors import InputError
+from envkit.host import model
+from envkit.host.model import Gpu, HostInfo, normalize_cc
 
 _NA = {"", "n/a", "[n/a]", "not supported", "[not supported]", "unknown error", "[unknown error]",
        "not available", "[not found]", "not found", "insufficient permissions", "[insufficient permissions]"}

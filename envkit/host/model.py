@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InputError
+from envkit.errors import InputError
 
 SCHEMA = "envkit.host/1"
 

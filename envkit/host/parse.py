@@ -23,10 +23,10 @@ import json
 import re
 from pathlib import Path
 
-from ..errors import InputError
-from ..fsutil import read_input
-from . import model
-from .formats import (
+from envkit.errors import InputError
+from envkit.fsutil import read_input
+from envkit.host import model
+from envkit.host.formats import (
     _L_GPU,
     _L_MIG,
     _csv_header,
@@ -40,7 +40,7 @@ from .formats import (
     _value,
     parse_compute_caps,
 )
-from .model import CcLookup, Gpu, HostInfo, normalize_cc
+from envkit.host.model import CcLookup, Gpu, HostInfo, normalize_cc
 
 __all__ = ["ACCEPTED", "detect_format", "parse_capture", "parse_compute_caps", "read_capture",
            "status_from_error_text"]

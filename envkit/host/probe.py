@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .. import proc
-from ..context import Settings
-from ..errors import InputError
-from . import model, system
-from .model import CcLookup, HostInfo
-from .parse import parse_capture, parse_compute_caps, status_from_error_text
+from envkit import proc
+from envkit.context import Settings
+from envkit.errors import InputError
+from envkit.host import model, system
+from envkit.host.model import CcLookup, HostInfo
+from envkit.host.parse import parse_capture, parse_compute_caps, status_from_error_text
 
 KNOWN_PLACES: tuple[str, ...] = (
     "/usr/lib/wsl/lib/nvidia-smi",  # WSL2

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import proc
+from envkit import proc
 
 CONDA_TOOLS = ("conda", "mamba", "micromamba")
 

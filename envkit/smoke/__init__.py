@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from .report import SCHEMA, SmokeReport, layer_needed, load_saved_report
-from .runner import activation_env, find_python, read_pins, smoke_prefix
+from envkit.smoke.report import SCHEMA, SmokeReport, layer_needed, load_saved_report
+from envkit.smoke.runner import activation_env, find_python, read_pins, smoke_prefix
 
 __all__ = [
     "SCHEMA",

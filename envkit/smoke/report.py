@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ExitCode
-from ..fsutil import write_atomic
+from envkit.errors import ExitCode
+from envkit.fsutil import write_atomic
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -97,7 +97,7 @@ class SmokeReport:
         }
 
     def render(self, console: Console) -> None:
-        from ..render import table as render_table
+        from envkit.render import table as render_table
 
         table = render_table(console, f"smoke: {self.prefix}")
         for col in ("layer", "status", "needed", "seconds", "versions", "result"):

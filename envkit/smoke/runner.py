@@ -18,10 +18,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
-from .report import SmokeReport, layer_needed, save_report
+from envkit.errors import InputError
+from envkit.smoke.report import SmokeReport, layer_needed, save_report
 
-PAYLOAD = Path(__file__).resolve().parent / "payload.py"
+PAYLOAD = Path(__file__).resolve().parent / "payload" / "payload.py"
 # stripped from the inherited environment: they would make the environment's Python import envkit's packages
 _LEAKY_VARS = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "CONDA_SHLVL")
 

@@ -1,4 +1,4 @@
-"""Fixtures of the check tests live in check_fixtures.py (shared with tests/commands/test_*check*/bundle)."""
+"""Fixtures of the check tests live in tests/check_fixtures.py (shared with tests/commands/test_*check*/bundle)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from check_fixtures import MATRIX
 from envkit.check.targets import driver_max_cuda, parse_target, parse_targets
 from envkit.context import Settings
 from envkit.errors import InputError
-from envkit.matrix_load import load_matrix
+from envkit.matrix.load import load_matrix
 
 ROOT = Path(__file__).resolve().parents[2]
 H200 = ROOT / "tests" / "data" / "nvidia-smi" / "h200-driver-580.159.04" / "q.xml"

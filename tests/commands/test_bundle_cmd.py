@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "check"))
-
 from channel_factory import env_yaml
 from check_fixtures import (
     Project,

@@ -8,9 +8,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "check"))
-
 from channel_factory import PackageSpec, env_yaml
 from check_fixtures import (
     Project,

@@ -65,7 +65,7 @@ def test_exit_codes(trt_channel: Path, tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_locked_exit_7(trt_channel: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from envkit.staging import env_lock
+    from envkit.create.staging import env_lock
 
     monkeypatch.setenv("ENVKIT_LOCK_TIMEOUT", "0.2")
     env = _env(tmp_path, trt_channel)

@@ -6,12 +6,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "check"))
 
 from channel_factory import PackageSpec
 from check_fixtures import (

@@ -12,7 +12,7 @@ from channel_factory import env_yaml, file_url
 
 from envkit.cli import main
 from envkit.context import Settings
-from envkit.create import CreateRequest, create_env
+from envkit.create.pipeline import CreateRequest, create_env
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def cuda_plumbing() -> None:
     """The device-memory/stream calls the TensorRT layer uses for its I/O, with numpy buffers."""
     import numpy as np
 
-    from envkit.smoke import payload_cuda
+    from envkit.smoke.payload import payload_cuda
 
     lib = None
     for name in ("libcudart.so.13", "libcudart.so.12", "libcudart.so"):

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from envkit.smoke.payload import compare_pin, cuda_int_version, loaded_libraries, vtuple
-from envkit.smoke.payload_cuda import cudnn_version_string
-from envkit.smoke.payload_trt import (
+from envkit.smoke.payload.payload import compare_pin, cuda_int_version, loaded_libraries, vtuple
+from envkit.smoke.payload.payload_cuda import cudnn_version_string
+from envkit.smoke.payload.payload_trt import (
     engine_key,
     libnvinfer_mismatch,
     load_cached_engine,

@@ -13,7 +13,7 @@ import pytest
 from smoke_helpers import layer, write_stack
 
 from envkit.smoke import load_saved_report, smoke_prefix
-from envkit.smoke.payload import ldconfig_paths
+from envkit.smoke.payload.payload import ldconfig_paths
 
 
 def _has_libcuda() -> bool:

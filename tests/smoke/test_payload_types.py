@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAYLOAD = sorted((ROOT / "envkit" / "smoke").glob("payload*.py"))
+PAYLOAD = sorted((ROOT / "envkit" / "smoke" / "payload").glob("payload*.py"))
 
 
 def _stub_dir(tmp: Path) -> Path | None:

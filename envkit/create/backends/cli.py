@@ -1,0 +1,148 @@
+"""conda / mamba / micromamba driven as programs (exact argv, run through envkit.proc)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from envkit.errors import EnvkitError, ExitCode, InstallError
+
+if TYPE_CHECKING:
+    from envkit.context import Settings
+    from envkit.create.pipeline import CreateRequest, CreateResult
+
+
+class _CliBackend:
+    name = ""
+    env_var = ""  # override the executable, e.g. ENVKIT_CONDA=/opt/conda/bin/conda
+
+    def executable(self) -> str | None:
+        override = os.environ.get(self.env_var) if self.env_var else None
+        if override:
+            return override if (os.path.isfile(override) and os.access(override, os.X_OK)) else None
+        return shutil.which(self.name)
+
+    def available(self) -> bool:
+        return self.executable() is not None
+
+    def _exe(self) -> str:
+        return self.executable() or self.name
+
+    def create_argv(self, prefix: Path, env_file: Path) -> list[str]:
+        return [self._exe(), "env", "create", "--prefix", str(prefix), "--file", str(env_file), "--yes"]
+
+    def update_argv(self, prefix: Path, env_file: Path) -> list[str]:
+        return [self._exe(), "env", "update", "--prefix", str(prefix), "--file", str(env_file), "--prune"]
+
+    def remove_argv(self, prefix: Path) -> list[str]:
+        return [self._exe(), "env", "remove", "--prefix", str(prefix), "--yes"]
+
+    def missing_error(self) -> EnvkitError:
+        return EnvkitError(
+            f"--backend {self.name}: `{self.name}` is not on PATH",
+            hint=f"install {self.name} (or set {self.env_var}), or use the default embedded backend (--backend rattler)",
+            exit_code=ExitCode.ENVIRONMENT,
+        )
+
+
+class CondaCliBackend(_CliBackend):
+    name = "conda"
+    env_var = "ENVKIT_CONDA"
+
+
+class MambaCliBackend(_CliBackend):
+    name = "mamba"
+    env_var = "ENVKIT_MAMBA"
+
+
+class MicromambaCliBackend(_CliBackend):
+    name = "micromamba"
+    env_var = "ENVKIT_MICROMAMBA"
+
+    def create_argv(self, prefix: Path, env_file: Path) -> list[str]:
+        return [self._exe(), "create", "-y", "-p", str(prefix), "-f", str(env_file)]
+
+    def update_argv(self, prefix: Path, env_file: Path) -> list[str]:
+        return [self._exe(), "update", "-y", "-p", str(prefix), "-f", str(env_file)]
+
+    def remove_argv(self, prefix: Path) -> list[str]:
+        return [self._exe(), "env", "remove", "-y", "-p", str(prefix)]
+
+
+def create_with_backend(
+    request: CreateRequest,
+    settings: Settings,
+    env_file: Path,
+    name: str | None,
+    prefix: Path,
+    reporter: Any = None,
+) -> CreateResult:
+    """Build ``prefix`` with an external tool. conda embeds the prefix in files, so the tool installs into
+    the final path; an existing environment is moved aside first and restored on failure (same
+    ``envkit.create.staging`` recovery as the embedded backend)."""
+    from envkit.create.backends.base import get_backend
+    from envkit.create.pipeline import CreateResult
+    from envkit.create.staging import Swap, env_lock, recover, sigterm_as_interrupt
+    from envkit.proc import clean_env, run
+
+    backend = get_backend(request.backend)
+    if not isinstance(backend, _CliBackend):  # pragma: no cover
+        raise InstallError(f"{request.backend} is not a command-line backend")
+    if not backend.available():
+        raise backend.missing_error()
+    result = CreateResult(status="created", name=name, prefix=prefix, env_file=env_file, backend=backend.name)
+    if request.dry_run:
+        result.status = "dry run"
+        result.notes.append(" ".join(backend.create_argv(prefix, env_file)))
+        return result
+    t0 = time.perf_counter()
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    with env_lock(prefix, request.lock_timeout), sigterm_as_interrupt():
+        result.notes += recover(prefix)
+        swap = Swap(prefix)
+        try:
+            if prefix.exists():
+                prefix.rename(swap.old)
+                swap.moved_old = True
+            swap.swapped = True
+            argv = backend.create_argv(prefix, env_file)
+            if reporter is not None and hasattr(reporter, "step"):
+                reporter.step(backend.name, " ".join(argv))
+            res = run(argv, timeout=float(os.environ.get("ENVKIT_BACKEND_TIMEOUT", "7200")), env=clean_env())
+            if not res.ok:
+                tail = "\n".join((res.stderr or res.stdout or "").strip().splitlines()[-10:])
+                raise InstallError(f"{backend.name} failed (exit {res.returncode}):\n{tail}", hint=" ".join(argv))
+            _write_record(prefix, env_file, name, backend.name)
+        except BaseException:
+            swap.rollback()
+            raise
+        swap.finish()
+    result.timings = {"total": time.perf_counter() - t0}
+    return result
+
+
+def _write_record(prefix: Path, env_file: Path, name: str | None, backend: str) -> None:
+    import hashlib
+    import json
+
+    from envkit import __version__
+    from envkit.envs import RECORD
+
+    meta = prefix / "conda-meta"
+    meta.mkdir(parents=True, exist_ok=True)
+    record = {
+        "schema": "envkit.env/1",
+        "complete": True,
+        "name": name,
+        "prefix": str(prefix),
+        "env_file": str(env_file),
+        "spec_hash": hashlib.sha256(env_file.read_bytes()).hexdigest(),
+        "lock_file": None,
+        "lock_hash": None,
+        "backend": backend,
+        "envkit_version": __version__,
+    }
+    (meta / RECORD).write_text(json.dumps(record, indent=2) + "\n")

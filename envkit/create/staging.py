@@ -1,0 +1,217 @@
+"""Atomic environment replacement: a per-environment lock, a staging prefix, a two-rename swap, recovery.
+
+Design (what ``envkit create`` guarantees):
+
+* **Lock.** Every create/remove of environment ``<dir>/<name>`` holds ``fcntl.flock`` on
+  ``<dir>/.<name>.envkit.lock``. A second process waits up to ``ENVKIT_LOCK_TIMEOUT`` seconds
+  (default 60) and then fails with ``LockedError`` (exit 7). The kernel drops the lock when a process
+  dies, even by SIGKILL.
+* **Staging.** The new environment is built in ``<dir>/.<name>.envkit-staging`` (same filesystem, so
+  the swap is a rename) with rattler's ``alternative_target_prefix=<dir>/<name>``: files are written in
+  the staging dir, but prefix placeholders, shebangs and conda-meta records already name the final
+  path, so the tree is valid once renamed. The pip step runs in the staging prefix; shebangs that pip
+  writes with the staging path are rewritten to the final path (``fix_staging_paths``). The smoke
+  test runs on the staging prefix. ``conda-meta/envkit.json`` with ``"complete": true`` is written
+  last, into the staging prefix: an environment without it is never reported as good.
+* **Swap.** ``<name>`` -> ``.<name>.envkit-old`` (if it exists), then staging -> ``<name>``, then the
+  old tree is deleted. Two renames; between them the journal is the directory layout itself.
+* **Failure / Ctrl-C / SIGTERM.** SIGTERM is turned into KeyboardInterrupt while the lock is held; any
+  exception removes the staging dir and, if the swap had started, puts the old environment back.
+* **SIGKILL / power loss.** Nothing runs; the next create (or remove) of the same environment runs
+  ``recover()`` under the lock first:
+
+  - ``.<name>.envkit-old`` exists and ``<name>`` is complete (envkit.json ``complete``): the swap
+    finished, only the deletion was cut short: delete the old tree;
+  - ``.<name>.envkit-old`` exists otherwise: the swap was cut short: move any ``<name>`` away and
+    rename the old tree back (the previous environment is restored exactly);
+  - a leftover ``.<name>.envkit-staging`` is deleted; each action is reported as a note.
+
+  Until then ``env_state()`` reports such an environment as ``broken``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+from envkit.envs import old_dir, read_record, staging_dir
+from envkit.errors import EnvkitError, ExitCode, LockedError
+
+
+def lock_path(prefix: Path) -> Path:
+    return prefix.parent / f".{prefix.name}.envkit.lock"
+
+
+@contextlib.contextmanager
+def env_lock(prefix: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the environment's lock (waiting up to ``timeout`` s, default $ENVKIT_LOCK_TIMEOUT or 60)."""
+    if timeout is None:
+        timeout = float(os.environ.get("ENVKIT_LOCK_TIMEOUT", "60"))
+    path = lock_path(prefix)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = ""
+                    with contextlib.suppress(OSError):
+                        holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+                    raise LockedError(
+                        f"another envkit process is working on {prefix}" + (f" (pid {holder})" if holder else ""),
+                        hint=f"wait for it to finish (waited {timeout:g} s; ENVKIT_LOCK_TIMEOUT sets the wait)",
+                    )
+                time.sleep(0.05)
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the flock
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt (only in the main thread) so cleanup runs."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _rmtree(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def _trash(path: Path) -> None:
+    """Rename ``path`` out of the way (instant), then delete it."""
+    t = path.parent / f".{path.name}.envkit-trash-{os.getpid()}-{time.monotonic_ns()}"
+    path.rename(t)
+    shutil.rmtree(t, ignore_errors=True)
+
+
+def is_complete(prefix: Path) -> bool:
+    rec = read_record(prefix)
+    return bool(rec and rec.get("complete"))
+
+
+def recover(prefix: Path) -> list[str]:
+    """Repair what an interrupted create left behind (call with the lock held). Returns notes."""
+    notes: list[str] = []
+    old, staging = old_dir(prefix), staging_dir(prefix)
+    if old.exists():
+        if prefix.exists() and is_complete(prefix):
+            shutil.rmtree(old, ignore_errors=True)
+            notes.append(f"removed the previous environment left behind by an interrupted swap ({old})")
+        else:
+            if prefix.exists() or prefix.is_symlink():
+                _trash(prefix)
+            old.rename(prefix)
+            notes.append(f"restored the previous environment at {prefix} (an earlier create was interrupted)")
+    if staging.exists():
+        shutil.rmtree(staging, ignore_errors=True)
+        notes.append(f"removed a leftover staging directory {staging} (an earlier create was interrupted)")
+    for t in prefix.parent.glob(f".{prefix.name}.envkit-trash-*"):
+        shutil.rmtree(t, ignore_errors=True)
+    return notes
+
+
+class Swap:
+    """staging -> prefix with the previous prefix kept aside until ``finish()``."""
+
+    def __init__(self, prefix: Path) -> None:
+        self.prefix = prefix
+        self.staging = staging_dir(prefix)
+        self.old = old_dir(prefix)
+        self.moved_old = False
+        self.swapped = False
+
+    def swap(self) -> None:
+        if self.prefix.exists() or self.prefix.is_symlink():
+            self.prefix.rename(self.old)
+            self.moved_old = True
+        self.staging.rename(self.prefix)
+        self.swapped = True
+
+    def finish(self) -> None:
+        if self.moved_old:
+            shutil.rmtree(self.old, ignore_errors=True)
+
+    def rollback(self) -> None:
+        """Undo whatever was done (called on any failure before ``finish``)."""
+        if self.swapped and self.prefix.exists():
+            _trash(self.prefix)
+        if self.moved_old and self.old.exists():
+            self.old.rename(self.prefix)
+        if self.staging.exists():
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def fix_staging_paths(staging: Path, final: Path) -> int:
+    """Rewrite the staging path to the final path in text files pip wrote (shebangs, RECORD-free scripts).
+
+    Only small text files under ``bin/`` and ``*.dist-info``/``*.egg-link``/``*.pth`` are touched.
+    Returns the number of files rewritten.
+    """
+    old_b, new_b = str(staging).encode(), str(final).encode()
+    count = 0
+    candidates: list[Path] = []
+    if (staging / "bin").is_dir():
+        candidates += [p for p in (staging / "bin").iterdir() if p.is_file() and not p.is_symlink()]
+    for pattern in ("lib/python*/site-packages/*.pth", "lib/python*/site-packages/*.dist-info/direct_url.json"):
+        candidates += list(staging.glob(pattern))
+    for p in candidates:
+        try:
+            if p.stat().st_size > 1_000_000:
+                continue
+            data = p.read_bytes()
+        except OSError:
+            continue
+        if old_b not in data or b"\0" in data[:4096]:
+            continue
+        mode = p.stat().st_mode
+        tmp = p.with_name(p.name + ".envkit-tmp")
+        tmp.write_bytes(data.replace(old_b, new_b))
+        os.chmod(tmp, mode & 0o7777)
+        tmp.replace(p)
+        count += 1
+    return count
+
+
+def oserror_to_envkit(exc: OSError, where: Path) -> EnvkitError:
+    if exc.errno == errno.ENOSPC:
+        from envkit.errors import InstallError
+
+        return InstallError(
+            f"disk full while writing {where} (no space left on device)",
+            hint="free space on that filesystem or use --prefix elsewhere; the previous environment is intact",
+            exit_code=ExitCode.ENVIRONMENT,
+        )
+    from envkit.errors import InstallError
+
+    return InstallError(f"cannot write {where}: {exc.strerror or exc}")
