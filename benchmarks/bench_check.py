@@ -195,7 +195,7 @@ def main() -> int:
                 from envkit.cli import main as envkit_main
 
                 envkit_main(["--project", str(project), "--matrix", str(MATRIX), "check", "--all", "--json"])
-            summary = json.loads(buf.getvalue())["summary"]
+            summary = json.loads(buf.getvalue())["data"]["summary"]
 
     ref = dict(rows)["bare py-rattler, 30 sequential solves, cold"]
     print(f"10 environments x 3 targets = {summary['total'] // 5} checks, {summary['total']} steps "

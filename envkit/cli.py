@@ -12,10 +12,10 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from envkit import __version__
-from envkit.errors import EnvkitError, ExitCode
+from envkit.errors import EnvkitError, ExitCode, UsageError, exit_code_table
 
 # verb -> module in envkit.commands
 VERBS = {
@@ -34,19 +34,6 @@ VERBS = {
     "bundle": "bundle",
 }
 
-EPILOG = """exit codes:
-  0  ok
-  1  checked and found incompatible, findings of severity error, a check failed
-  2  bad usage or a bad input file (matrix, profile, environment file, capture)
-  3  environment problem (no driver, nvidia-smi failed or hung, a tool missing)
-  4  the conda solve found no solution
-  5  download, install or pip step failed; a channel unreachable
-  6  the smoke test failed
-  7  another envkit process holds the environment's lock
-  130 interrupted
-"""
-
-
 def _add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON record on stdout")
 
@@ -60,11 +47,18 @@ def _add_host(p: argparse.ArgumentParser) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is a UsageError, so `--json` reports it in the envelope too."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, f"see `{self.prog} --help`")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="envkit",
         description="Reproducible, provably working TensorRT environments.",
-        epilog=EPILOG,
+        epilog=exit_code_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"envkit {__version__}")
@@ -172,24 +166,33 @@ def _console(stderr: bool = False) -> Any:
     return plain_console()
 
 
-def _print_error(err: EnvkitError, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(err.to_json(), indent=2))
-        return
+def _print_error(err: EnvkitError) -> None:
     console = _console(stderr=True)
     console.print(f"[bold red]error:[/] {err.message}", markup=True, highlight=False)
     if err.hint:
         console.print(f"[yellow]hint:[/] {err.hint}", markup=True, highlight=False)
 
 
+def _print_json(doc: dict[str, Any]) -> None:
+    print(json.dumps(doc, indent=2, sort_keys=False))
+
+
+def _verb_in(argv: Sequence[str]) -> str:
+    return next((a for a in argv if a in VERBS), "envkit")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.verb:
-        parser.print_help()
-        return int(ExitCode.USAGE)
-    as_json = bool(getattr(args, "json", False))
+    as_json = "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv
+    verb = _verb_in(argv)
     try:
+        args = parser.parse_args(argv)
+        if not args.verb:
+            parser.print_help()
+            return int(ExitCode.USAGE)
+        verb = args.verb
+        as_json = bool(getattr(args, "json", False))
         from envkit.context import Settings
 
         settings = Settings.from_env(
@@ -198,15 +201,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = importlib.import_module(f"envkit.commands.{VERBS[args.verb]}")
         result = module.run(args, settings)
         if as_json:
-            print(json.dumps(result.to_json(), indent=2, sort_keys=False))
+            from envkit.output import for_result
+
+            _print_json(for_result(verb, result))
         else:
             result.render(_console())
         return int(result.exit_code)
     except EnvkitError as err:
-        _print_error(err, as_json)
+        if as_json:
+            from envkit.output import for_error
+
+            _print_json(for_error(verb, err))
+        else:
+            _print_error(err)
         return int(err.exit_code)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        if as_json:
+            from envkit.output import for_interrupt
+
+            _print_json(for_interrupt(verb))
+        else:
+            print("interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -10,17 +10,49 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Exit codes of the ``envkit`` command (documented in README.md)."""
+    """Exit codes of the ``envkit`` command: the one definition.
+
+    The ``--help`` epilog and README's table are rendered from ``ExitCode.meaning``
+    (``exit_code_table``); tests/test_errors.py checks README against it.
+    """
 
     OK = 0
-    FINDINGS = 1  # checked and found incompatible / findings of severity error / a check failed
-    USAGE = 2  # bad usage or a bad input file
-    ENVIRONMENT = 3  # the machine: nvidia-smi failed, no driver, a tool missing, disk full
-    SOLVE = 4  # the conda solve found no solution
-    INSTALL = 5  # download, link or pip step failed; a channel unreachable
-    SMOKE = 6  # the smoke test failed
-    LOCKED = 7  # another envkit process holds the environment's lock
+    FINDINGS = 1
+    USAGE = 2
+    ENVIRONMENT = 3
+    SOLVE = 4
+    INSTALL = 5
+    SMOKE = 6
+    LOCKED = 7
     INTERRUPTED = 130
+
+    @property
+    def meaning(self) -> str:
+        return _MEANINGS[self]
+
+
+_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "ok",
+    ExitCode.FINDINGS: "checked and found incompatible: no stack resolves, findings of severity error, a check failed, "
+    "a generated file was edited by hand",
+    ExitCode.USAGE: "bad usage or a bad input file (matrix, profile, environment file, capture); the message names "
+    "the file, line and key",
+    ExitCode.ENVIRONMENT: "environment problem: no NVIDIA driver, nvidia-smi missing, failing or hanging, a tool "
+    "missing (conda, bash), disk full",
+    ExitCode.SOLVE: "the conda solve found no solution",
+    ExitCode.INSTALL: "download, install or pip step failed; a channel unreachable; a bundle does not verify",
+    ExitCode.SMOKE: "the smoke test failed",
+    ExitCode.LOCKED: "another envkit process holds the environment's lock",
+    ExitCode.INTERRUPTED: "interrupted",
+}
+
+
+def exit_code_table(markdown: bool = False) -> str:
+    """The exit-code table: plain for ``envkit --help``, markdown for README.md."""
+    if markdown:
+        rows = [f"| {int(c)} | {c.meaning} |" for c in ExitCode]
+        return "\n".join(["| code | meaning |", "| --- | --- |", *rows]) + "\n"
+    return "exit codes:\n" + "".join(f"  {int(c):<3} {c.meaning}\n" for c in ExitCode)
 
 
 class EnvkitError(Exception):
@@ -28,23 +60,14 @@ class EnvkitError(Exception):
 
     exit_code: ExitCode = ExitCode.USAGE
 
-    def __init__(self, message: str, hint: str | None = None, *, exit_code: ExitCode | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
-        if exit_code is not None:
-            self.exit_code = exit_code
 
     def __str__(self) -> str:
         return self.message
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "error": type(self).__name__,
-            "message": self.message,
-            "hint": self.hint,
-            "exit_code": int(self.exit_code),
-        }
 
 
 class InputError(EnvkitError):
@@ -72,6 +95,12 @@ class InputError(EnvkitError):
         super().__init__(f"{where}: {message}" if where else message, hint)
 
 
+class UsageError(EnvkitError):
+    """The command line itself is wrong (an unknown option, a missing argument)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class MatrixError(InputError):
     """matrix.yaml is malformed or contradicts itself."""
 
@@ -88,6 +117,24 @@ class HostError(EnvkitError):
     """The host could not be inspected (no driver, nvidia-smi failed or hung)."""
 
     exit_code = ExitCode.ENVIRONMENT
+
+
+class ToolMissingError(EnvkitError):
+    """A program envkit needs is not installed (conda, mamba, micromamba, bash)."""
+
+    exit_code = ExitCode.ENVIRONMENT
+
+
+class DiskFullError(EnvkitError):
+    """No space left on the filesystem envkit writes to."""
+
+    exit_code = ExitCode.ENVIRONMENT
+
+
+class EditedFileError(EnvkitError):
+    """A file envkit would overwrite was edited by hand (or not written by envkit)."""
+
+    exit_code = ExitCode.FINDINGS
 
 
 class ResolveError(EnvkitError):
@@ -110,6 +157,12 @@ class ChannelError(EnvkitError):
 
 class InstallError(EnvkitError):
     """Downloading, linking or the pip step failed."""
+
+    exit_code = ExitCode.INSTALL
+
+
+class BundleVerifyError(EnvkitError):
+    """An offline bundle does not match its manifest."""
 
     exit_code = ExitCode.INSTALL
 

@@ -16,7 +16,7 @@ def read_input(path: Path | str, expected: str) -> bytes:
     try:
         return p.read_bytes()
     except FileNotFoundError:
-        raise InputError("file not found", file=str(p)) from None
+        raise InputError("file not found", f"check the path; expected {expected} there", file=str(p)) from None
     except IsADirectoryError:
         raise InputError(f"is a directory, expected {expected}", file=str(p)) from None
     except OSError as exc:

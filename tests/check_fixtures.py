@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from channel_factory import PackageSpec, build_package, index_channel, trt_stack
+from envelope import parsed
 
 from envkit.cli import main
 
@@ -185,7 +186,7 @@ class Project:
         self.capsys.readouterr()
         code = self.cli("check", *args, "--json")
         out = self.capsys.readouterr().out
-        return code, json.loads(out)
+        return code, parsed(out, "check")
 
 
 def rows(data: dict[str, Any], *, status: str | None = None, step: str | None = None,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from envelope import data_of, error_of
 
 from envkit.cli import main
 
@@ -56,16 +56,16 @@ def test_no_verb_is_usage() -> None:
 
 def test_list_shows_profiles(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--project", str(ROOT), "list", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    data = data_of(capsys.readouterr().out, "list")
     names = {p["name"] for p in data["profiles"]}
     assert {"trt-yolo", "trt-bert", "trt-legacy", "ngc-like"} <= names
 
 
 def test_error_json(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["--project", str(ROOT), "resolve", "nope", "--json"])
-    data = json.loads(capsys.readouterr().out)
+    err = error_of(capsys.readouterr().out, "resolve", exit_code=2)
     assert code == 2
-    assert data["exit_code"] == 2 and "nope" in data["message"]
+    assert err["code"] == "ProfileError" and "nope" in err["text"]
 
 
 def test_usable_outside_the_repo(tmp_path: Path) -> None:
@@ -75,4 +75,4 @@ def test_usable_outside_the_repo(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=tmp_path, check=False,
     )
     assert r.returncode in (0, 1), r.stderr
-    assert json.loads(r.stdout)["profile"] == "trt-legacy"
+    assert data_of(r.stdout, "resolve")["profile"] == "trt-legacy"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
+from envelope import data_of
 
 from envkit.cli import main
 from envkit.envfile import read_env_file
@@ -48,7 +48,7 @@ def test_generate_is_deterministic_and_readable(project: Path, tmp_path: Path) -
 
 def test_legacy_pins_classic_stack(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert gen(project, "trt-legacy", "--host", str(H100_535), "--json") == 0
-    data = json.loads(capsys.readouterr().out)
+    data = data_of(capsys.readouterr().out, "generate")
     out = Path(data["path"])
     assert out == project / "environments" / "trt-legacy" / "environment.yml"
     env = read_env_file(out)
@@ -86,9 +86,9 @@ def test_refuses_a_file_envkit_did_not_write(project: Path, capsys: pytest.Captu
 
 def test_unchanged_when_regenerated(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert gen(project, "trt-yolo", "--host", str(H200), "--json") == 0
-    assert json.loads(capsys.readouterr().out)["action"] == "written"
+    assert data_of(capsys.readouterr().out, "generate")["action"] == "written"
     assert gen(project, "trt-yolo", "--host", str(H200), "--json") == 0
-    assert json.loads(capsys.readouterr().out)["action"] == "unchanged"
+    assert data_of(capsys.readouterr().out, "generate")["action"] == "unchanged"
 
 
 def test_hash_covers_body() -> None:

@@ -7,11 +7,11 @@ Skipped where no nvidia-smi is found (this project's CI has no GPU). Run on a GP
 from __future__ import annotations
 
 import ctypes.util
-import json
 import sys
 from pathlib import Path
 
 import pytest
+from envelope import data_of
 
 from envkit.cli import main
 from envkit.context import Settings
@@ -38,7 +38,7 @@ def doctor() -> dict:
     with redirect_stdout(buf):
         code = main(["doctor", "--json"])
     assert code == 0, buf.getvalue()
-    return json.loads(buf.getvalue())
+    return data_of(buf.getvalue(), "doctor")
 
 
 def test_doctor_reads_the_real_gpu() -> None:
@@ -54,7 +54,7 @@ def test_doctor_reads_the_real_gpu() -> None:
 def test_resolve_on_the_real_host(capsys: pytest.CaptureFixture[str]) -> None:
     host = doctor()
     assert main(["--project", str(ROOT), "resolve", "trt-yolo", "--json"]) in (0, 1)
-    data = json.loads(capsys.readouterr().out)
+    data = data_of(capsys.readouterr().out, "resolve")
     assert data["verified"] is True
     assert data["host"]["driver_version"] == host["driver_version"]
     if data["chosen"]:

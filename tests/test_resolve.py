@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+from envelope import data_of, notes_of, parsed
 
 from envkit.cli import main
 from envkit.context import Settings
@@ -41,7 +41,7 @@ def host(path: Path, matrix):  # type: ignore[no-untyped-def]
 
 def resolve_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
     code = main(["--project", str(ROOT), "resolve", *args, "--json"])
-    return code, json.loads(capsys.readouterr().out)
+    return code, parsed(capsys.readouterr().out, "resolve")
 
 
 def test_h200_gets_a_stack_the_driver_supports(matrix, settings) -> None:  # type: ignore[no-untyped-def]
@@ -195,11 +195,12 @@ def test_without_gpu_the_profile_targets_stand_in(tmp_path: Path, monkeypatch: p
         "targets: ['linux-64:cuda=13.0', 'linux-64:driver=535.104.05']\n"
     )
     code = main(["--project", str(tmp_path), "resolve", "fleet", "--json"])
-    data = json.loads(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    data = data_of(out, "resolve")
     assert code == 0, data
     assert V(data["chosen"]["cuda"]) <= V("12.2")  # driver 535.104.05 is the oldest target
     assert data["verified"] is False
-    assert any("targets" in n for n in data["notes"])
+    assert any("targets" in n for n in notes_of(out, "resolve"))
     assert data["host"]["driver_version"] == "535.104.05"
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from envkit.check.repodata import local_path
 from envkit.config import redact
-from envkit.errors import ChannelError, EnvkitError, ExitCode, InputError, InstallError
+from envkit.errors import BundleVerifyError, ChannelError, InputError, InstallError
 
 if TYPE_CHECKING:
     from envkit.check.steps import EnvUnit
@@ -224,7 +224,8 @@ def make_bundle(unit: EnvUnit, out: Path, *, pip_index: str, env_vars: dict[str,
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     report.verified, problems = verify_bundle(out)
     if problems:
-        raise EnvkitError("the bundle does not verify: " + "; ".join(problems), exit_code=ExitCode.INSTALL)
+        raise BundleVerifyError("the bundle does not verify: " + "; ".join(problems),
+                                "fetch the bundle again (envkit bundle NAME --out DIR)")
     report.seconds = time.perf_counter() - start
     return report
 

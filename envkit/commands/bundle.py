@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envkit.errors import ExitCode, InputError
-from envkit.result import SimpleResult
+from envkit.result import Message, SimpleResult
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,6 +27,9 @@ class BundleResult:
 
     def to_json(self) -> dict[str, Any]:
         return self.report.to_json()
+
+    def messages(self) -> list[Message]:
+        return []
 
     def render(self, console: Console) -> None:
         r = self.report
@@ -54,7 +57,8 @@ def run(args: argparse.Namespace, settings: Settings) -> BundleResult | SimpleRe
     if args.verify:
         return verify(args.out)
     if not args.name:
-        raise InputError("envkit bundle needs an environment NAME (or --verify --out DIR)")
+        raise InputError("envkit bundle needs an environment NAME (or --verify --out DIR)",
+                         "envkit bundle NAME --out DIR; `envkit list` shows the environments")
     from envkit.check.bundle import make_bundle
     from envkit.check.steps import DEFAULT_PIP_INDEX
     from envkit.check.units import select_units

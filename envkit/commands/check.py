@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envkit.errors import ExitCode
+from envkit.result import Message, notes
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,7 +55,10 @@ class CheckResult:
         }
 
     def to_json(self) -> dict[str, Any]:
-        return {"results": [r.to_json() for r in self.rows], "summary": self.summary(), "notes": self.notes}
+        return {"results": [r.to_json() for r in self.rows], "summary": self.summary()}
+
+    def messages(self) -> list[Message]:
+        return notes(self.notes)
 
     def render(self, console: Console) -> None:
         from rich.markup import escape

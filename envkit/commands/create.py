@@ -10,6 +10,7 @@ from typing import Any
 from envkit.context import Settings
 from envkit.create.pipeline import CreateRequest, CreateResult, create_env
 from envkit.errors import ExitCode, InputError
+from envkit.result import Message, notes
 
 
 class LineReporter:
@@ -69,7 +70,12 @@ class CreateView:
         self.result = result
 
     def to_json(self) -> dict[str, Any]:
-        return self.result.to_json()
+        data = self.result.to_json()
+        del data["notes"]  # in the envelope's messages
+        return data
+
+    def messages(self) -> list[Message]:
+        return notes(self.result.notes)
 
     @property
     def exit_code(self) -> int:
@@ -105,7 +111,8 @@ def request_from_args(args: argparse.Namespace, settings: Settings) -> CreateReq
     if file and name:
         raise InputError("give a profile NAME or --file, not both")
     if not file and not name:
-        raise InputError("envkit create needs a profile NAME or --file ENVIRONMENT.yml")
+        raise InputError("envkit create needs a profile NAME or --file ENVIRONMENT.yml",
+                         "`envkit list` shows the profiles")
     if file and not env_name and not prefix:
         raise InputError("--file needs --name NAME or --prefix DIR")
     host = None

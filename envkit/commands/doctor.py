@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from envkit.context import Settings
 from envkit.errors import EnvkitError, ExitCode
 from envkit.host.model import GOOD_STATUSES, CcLookup, HostInfo
+from envkit.result import Message, notes
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -64,12 +65,14 @@ class DoctorResult:
 
     def to_json(self) -> dict[str, Any]:
         data = self.host.to_json()
-        data["messages"] = data["messages"] + self.notes
         if self.config is not None:
             data["config"] = self.config
         if self.environments is not None:
             data["environments"] = self.environments
         return data
+
+    def messages(self) -> list[Message]:
+        return notes(self.notes)
 
     @property
     def exit_code(self) -> int:

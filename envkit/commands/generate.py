@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, settings: Settings) -> SimpleResult:
             "verified": res.verified,
             "conda": rendered.conda,
             "pip": rendered.pip,
-            "notes": notes + res.notes,
         },
         lines,
+        notes=notes + res.notes,
     )

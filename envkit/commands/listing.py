@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from envkit.errors import EnvkitError
+from envkit.result import Message, notes
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,7 +23,10 @@ class ListResult:
     exit_code: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"profiles": self.profiles, "environments": self.environments, "notes": self.notes}
+        return {"profiles": self.profiles, "environments": self.environments}
+
+    def messages(self) -> list[Message]:
+        return notes(self.notes)
 
     def render(self, console: Console) -> None:
         from envkit.render import table as render_table

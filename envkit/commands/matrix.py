@@ -10,6 +10,7 @@ from envkit.context import Settings
 from envkit.errors import ExitCode, InputError
 from envkit.matrix.load import Finding, check_matrix, load_matrix
 from envkit.matrix.model import Matrix
+from envkit.result import Message
 from envkit.yamlio import did_you_mean
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ class MatrixSummary:
 
     def to_json(self) -> dict[str, Any]:
         return self.matrix.to_json()
+
+    def messages(self) -> list[Message]:
+        return []
 
     @property
     def exit_code(self) -> int:
@@ -99,6 +103,9 @@ class NgcResult:
         data["tensorrt_line"] = trt.version if trt else None
         return data
 
+    def messages(self) -> list[Message]:
+        return []
+
     @property
     def exit_code(self) -> int:
         return int(ExitCode.OK)
@@ -134,6 +141,9 @@ class CheckResult:
             "matrix_version": self.matrix_version,
             "findings": [f.to_json() for f in self.findings],
         }
+
+    def messages(self) -> list[Message]:
+        return []
 
     @property
     def exit_code(self) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from envkit.errors import ExitCode
+from envkit.result import Message
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -47,6 +48,9 @@ class MirrorCheckResult:
         for p in self.packages:
             counts[p.status] = counts.get(p.status, 0) + 1
         return {"ok": not self.problems, "total": len(self.packages), **counts, "seconds": round(self.seconds, 3)}
+
+    def messages(self) -> list[Message]:
+        return []
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -42,6 +42,7 @@ def run(args: argparse.Namespace, settings: Settings) -> SimpleResult:
         raise InputError("give an environment NAME or --prefix DIR")
     notes = remove_env(prefix)
     return SimpleResult(
-        {"removed": str(prefix), "name": name, "notes": notes},
+        {"removed": str(prefix), "name": name},
         [*(f"note: {n}" for n in notes), f"removed {prefix}"],
+        notes=notes,
     )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from envkit.errors import ExitCode
 from envkit.resolve import Resolution
+from envkit.result import Message, notes
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -26,8 +27,11 @@ class ResolveResult:
     def to_json(self) -> dict[str, Any]:
         data = self.resolution.to_json()
         data["host"] = self.host
-        data["notes"] = self.host_notes + data["notes"]
+        del data["notes"]  # in the envelope's messages
         return data
+
+    def messages(self) -> list[Message]:
+        return notes(self.host_notes + self.resolution.notes)
 
     @property
     def exit_code(self) -> int:

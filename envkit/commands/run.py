@@ -15,7 +15,8 @@ from typing import Any
 
 from envkit.context import Settings
 from envkit.envs import find_env
-from envkit.errors import EnvkitError, ExitCode, InputError
+from envkit.errors import InputError, ToolMissingError
+from envkit.result import Message
 
 
 class RunResult:
@@ -23,6 +24,9 @@ class RunResult:
         self.code = code
         self.argv = argv
         self.prefix = prefix
+
+    def messages(self) -> list[Message]:
+        return []
 
     def to_json(self) -> dict[str, Any]:
         return {"prefix": str(self.prefix), "argv": self.argv, "exit_code": self.code}
@@ -55,7 +59,7 @@ def run_in_env(prefix: Path, cmd: list[str], env: dict[str, str] | None = None) 
     try:
         proc = subprocess.run(["bash", "-c", full, "envkit-run", *cmd], env=base, check=False)
     except FileNotFoundError:
-        raise EnvkitError("bash is needed to activate the environment", exit_code=ExitCode.ENVIRONMENT)
+        raise ToolMissingError("bash is needed to activate the environment", "install bash (envkit run activates with it)")
     return proc.returncode
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from envkit.context import Settings
 from envkit.errors import ExitCode
+from envkit.result import Message, notes
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,6 +32,9 @@ class ValidateResult:
 
     def to_json(self) -> dict[str, Any]:
         return self.report.to_json()
+
+    def messages(self) -> list[Message]:
+        return notes(self.report.notes)
 
     @property
     def exit_code(self) -> int:

@@ -43,7 +43,7 @@ from pathlib import Path
 from types import FrameType
 
 from envkit.envs import old_dir, read_record, staging_dir
-from envkit.errors import EnvkitError, ExitCode, LockedError
+from envkit.errors import DiskFullError, EnvkitError, InstallError, LockedError
 
 
 def lock_path(prefix: Path) -> Path:
@@ -205,13 +205,8 @@ def fix_staging_paths(staging: Path, final: Path) -> int:
 
 def oserror_to_envkit(exc: OSError, where: Path) -> EnvkitError:
     if exc.errno == errno.ENOSPC:
-        from envkit.errors import InstallError
-
-        return InstallError(
+        return DiskFullError(
             f"disk full while writing {where} (no space left on device)",
             hint="free space on that filesystem or use --prefix elsewhere; the previous environment is intact",
-            exit_code=ExitCode.ENVIRONMENT,
         )
-    from envkit.errors import InstallError
-
     return InstallError(f"cannot write {where}: {exc.strerror or exc}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from envkit.config import redact_text
 from envkit.engine.types import InstallStats, Record, says_not_found, says_unreachable
-from envkit.errors import ChannelError, EnvkitError, ExitCode, InstallError
+from envkit.errors import ChannelError, DiskFullError, EnvkitError, InstallError
 
 
 class _Bridge:
@@ -166,11 +166,10 @@ def install(
     return stats
 
 
-def disk_full(where: Path) -> InstallError:
-    return InstallError(
+def disk_full(where: Path) -> DiskFullError:
+    return DiskFullError(
         f"disk full while installing into {where} (no space left on device)",
         hint="free space on that filesystem, or install elsewhere with --prefix; the previous environment is intact",
-        exit_code=ExitCode.ENVIRONMENT,
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from envkit.errors import InputError
+from envkit.output import SCHEMA as ENVELOPE
 
 SCHEMA = "envkit.host/1"
 
@@ -205,6 +206,11 @@ class HostInfo:
         r = _Strict(file)
         if not isinstance(data, dict):
             raise r.fail("", "expected a JSON object (an `envkit doctor --json` record)")
+        if data.get("schema") == ENVELOPE:
+            if data.get("verb") != "doctor" or not isinstance(data.get("data"), dict):
+                raise r.fail("verb", f"this is the output of `envkit {data.get('verb')} --json` without host facts, "
+                             "not of `envkit doctor --json`")
+            data = data["data"]
         schema = data.get("schema")
         if schema is not None and schema != SCHEMA:
             raise r.fail("schema", f"unsupported record schema {schema!r}; this envkit reads {SCHEMA!r}")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from envkit.errors import ExitCode
 from envkit.fsutil import write_atomic
+from envkit.result import Message
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -77,6 +78,9 @@ class SmokeReport:
     @property
     def failed(self) -> list[str]:
         return [str(lay["name"]) for lay in self.layers if lay.get("needed") and lay.get("status") == "fail"]
+
+    def messages(self) -> list[Message]:
+        return []
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -16,6 +16,7 @@ from check_fixtures import (
     check_channel,  # noqa: F401  (fixture)
     project,  # noqa: F401  (fixture)
 )
+from envelope import parsed
 
 from envkit.check.bundle import verify_bundle
 
@@ -25,7 +26,7 @@ def run_json(project: Project, *args: str) -> tuple[int, dict[str, Any]]:
     code = project.cli(*args, "--json")
     out = project.capsys.readouterr()
     try:
-        return code, json.loads(out.out)
+        return code, parsed(out.out, args[0])
     except ValueError:
         raise AssertionError(f"exit {code}\nstdout: {out.out}\nstderr: {out.err}")
 

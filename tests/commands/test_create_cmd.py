@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
 from channel_factory import env_yaml, file_url
+from envelope import data_of, error_of
 
 from envkit.cli import main
 
@@ -37,7 +37,7 @@ def test_create_json(trt_channel: Path, tmp_path: Path, capsys: pytest.CaptureFi
     env = _env(tmp_path, trt_channel)
     assert main(["create", "--file", str(env), "--prefix", str(tmp_path / "px"), "--json", "--no-smoke"]) == 0
     out = capsys.readouterr()
-    data = json.loads(out.out)
+    data = data_of(out.out, "create")
     assert data["status"] == "created" and data["stack"]["tensorrt"] == "10.3.0.26"
     assert data["prefix"] == str(tmp_path / "px") and data["solved"] is True
     assert out.err == ""  # nothing but the record with --json
@@ -54,8 +54,8 @@ def test_exit_codes(trt_channel: Path, tmp_path: Path, capsys: pytest.CaptureFix
     monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "11.4")
     env = _env(tmp_path, trt_channel, ["tensorrt=10.3"])
     assert main(["create", "--file", str(env), "--name", "demo", "--json"]) == 4
-    err = json.loads(capsys.readouterr().out)
-    assert err["error"] == "SolveError" and "driver too old" in err["message"] and err["hint"]
+    err = error_of(capsys.readouterr().out, "create", exit_code=4)
+    assert err["code"] == "SolveError" and "driver too old" in err["text"] and err["hint"]
     env2 = env_yaml(tmp_path / "e2.yml", ["http://127.0.0.1:9/ch"], ["tensorrt"])
     assert main(["create", "--file", str(env2), "--name", "demo"]) == 5
     assert "channel unreachable" in capsys.readouterr().err

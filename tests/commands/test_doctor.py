@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from envelope import data_of, parsed
 
 from envkit.cli import main
 
@@ -41,7 +42,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def doctor(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
     code = main(["doctor", *args, "--json"])
     out = capsys.readouterr().out
-    return code, json.loads(out)
+    return code, parsed(out, "doctor")
 
 
 def replay_smi(tmp_path: Path) -> Path:
@@ -110,12 +111,12 @@ def test_capture_of_an_error_exit_3(env: Path, capsys: pytest.CaptureFixture[str
 def test_bad_capture_exit_2(env: Path, capsys: pytest.CaptureFixture[str], path: Path, expect: str) -> None:
     code, data = doctor(capsys, "--host", str(path))
     assert code == 2
-    assert data["error"] == "InputError" and expect in data["message"] and str(path) in data["message"]
+    assert data["code"] == "InputError" and expect in data["text"] and str(path) in data["text"]
 
 
 def test_bad_timeout(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, data = doctor(capsys, "--timeout", "0")
-    assert code == 2 and "--timeout" in data["message"]
+    assert code == 2 and "--timeout" in data["text"]
 
 
 def test_text_output(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -134,7 +135,7 @@ def test_installed_console_script(env: Path) -> None:
     r = subprocess.run([exe, "doctor", "--host", str(RUN / "table.txt"), "--json"], capture_output=True, text=True,
                        timeout=120, env={**os.environ, "ENVKIT_CACHE_DIR": str(env / "cache")})
     assert r.returncode == 0, r.stderr
-    data = json.loads(r.stdout)
+    data = data_of(r.stdout, "doctor")
     assert data["driver_version"] == "580.159.04" and data["gpus"][0]["name"] == "NVIDIA H200"
     r = subprocess.run([exe, "doctor", "--host", str(env / "missing.txt")], capture_output=True, text=True,
                        timeout=120)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
 import pytest
 from channel_factory import env_yaml, file_url
+from envelope import data_of
 
 from envkit.cli import main
 
@@ -24,7 +24,7 @@ def test_list_shows_env_state_and_smoke(trt_channel: Path, tmp_path: Path, monke
     prefix = Path(os.environ["CONDA_ENVS_PATH"]) / "demo"
 
     assert main(["--project", str(ROOT), "list", "--json"]) == 0
-    envs = {e["name"]: e for e in json.loads(capsys.readouterr().out)["environments"]}
+    envs = {e["name"]: e for e in data_of(capsys.readouterr().out, "list")["environments"]}
     assert envs["demo"]["state"] == "up to date"
     assert envs["demo"]["stack"]["tensorrt"] == "10.3.0.26"
     assert envs["demo"]["smoke"] is None
@@ -33,7 +33,7 @@ def test_list_shows_env_state_and_smoke(trt_channel: Path, tmp_path: Path, monke
     assert main(["smoke", "--prefix", str(prefix), "--python", sys.executable, "--json"]) == 6
     capsys.readouterr()
     assert main(["--project", str(ROOT), "list", "--json"]) == 0
-    smoke = {e["name"]: e for e in json.loads(capsys.readouterr().out)["environments"]}["demo"]["smoke"]
+    smoke = {e["name"]: e for e in data_of(capsys.readouterr().out, "list")["environments"]}["demo"]["smoke"]
     assert smoke["passed"] is False and "driver" in smoke["failed"]
 
     assert main(["--project", str(ROOT), "list"]) == 0
@@ -42,12 +42,12 @@ def test_list_shows_env_state_and_smoke(trt_channel: Path, tmp_path: Path, monke
 
     # doctor on this machine lists it too (exit 3: no nvidia-smi here)
     assert main(["doctor", "--json"]) == 3
-    doc = json.loads(capsys.readouterr().out)
+    doc = data_of(capsys.readouterr().out, "doctor")
     assert [e["name"] for e in doc["environments"]] == ["demo"]
     assert doc["environments"][0]["smoke"]["passed"] is False
 
     # an edit to the record makes it stale; a removed conda-meta makes it broken
     (prefix / "conda-meta" / "envkit.json").write_text("{}")
     assert main(["--project", str(ROOT), "list", "--json"]) == 0
-    state = {e["name"]: e for e in json.loads(capsys.readouterr().out)["environments"]}["demo"]["state"]
+    state = {e["name"]: e for e in data_of(capsys.readouterr().out, "list")["environments"]}["demo"]["state"]
     assert state in ("stale", "broken")

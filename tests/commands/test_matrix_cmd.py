@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -10,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from envelope import data_of
 
 from envkit.cli import main
 
@@ -30,7 +30,7 @@ def test_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--matrix", str(REAL), "matrix", "--check", "--json")
-    data = json.loads(out)
+    data = data_of(out, "matrix")
     assert code == 0 and data["ok"] is True and data["file"] == str(REAL)
     assert all({"severity", "key", "line", "message"} <= set(f) for f in data["findings"])
 
@@ -42,7 +42,7 @@ def test_check_findings_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str
     code, out, _ = run(capsys, "--matrix", str(bad), "matrix", "--check")
     assert code == 1 and "no CUDA release matches '>=14.0'" in out and f"{bad}:" in out
     code, out, _ = run(capsys, "--matrix", str(bad), "matrix", "--check", "--json")
-    data = json.loads(out)
+    data = data_of(out, "matrix")
     assert code == 1 and data["ok"] is False
     assert any(f["severity"] == "error" and f["key"].endswith(".cuda[1]") and f["line"] for f in data["findings"])
     # any other verb refuses the broken matrix as a bad input file
@@ -60,7 +60,7 @@ def test_schema_error_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 def test_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--matrix", str(REAL), "matrix", "--json")
-    data = json.loads(out)
+    data = data_of(out, "matrix")
     assert code == 0
     c = next(x for x in data["cuda"] if x["version"] == "12.8")
     assert c["min_driver"]["linux"] == "570.26" and c["minor_compat_min_driver"]["linux"] == "525.60.13"
@@ -77,7 +77,7 @@ def test_summary_table(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_ngc(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--matrix", str(REAL), "matrix", "--ngc", "24.05", "--json")
-    data = json.loads(out)
+    data = data_of(out, "matrix")
     assert code == 0 and data["tensorrt"] == "10.0.1.6" and data["tensorrt_line"] == "10.0"
     code, out, _ = run(capsys, "--matrix", str(REAL), "matrix", "--ngc", "24.05-py3")
     assert code == 0 and "TensorRT 10.0.1.6, CUDA 12.4.1" in out

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -18,12 +17,13 @@ from check_fixtures import (
     lagging_copy,
     project,  # noqa: F401  (fixture)
 )
+from envelope import parsed
 
 
 def mirror_check(project: Project, *args: str) -> tuple[int, dict[str, Any]]:
     project.capsys.readouterr()
     code = project.cli("mirror-check", *args, "--json")
-    return code, json.loads(project.capsys.readouterr().out)
+    return code, parsed(project.capsys.readouterr().out, "mirror-check")
 
 
 def setup(project: Project, url: str) -> None:

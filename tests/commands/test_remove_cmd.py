@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from channel_factory import env_yaml, file_url
+from envelope import data_of
 
 from envkit.cli import main
 from envkit.context import Settings
@@ -21,7 +21,7 @@ def test_remove(trt_channel: Path, tmp_path: Path, envkit_settings: Settings, ca
     prefix = create_env(CreateRequest(file=env, name="demo"), envkit_settings).prefix
     staging_dir(prefix).mkdir()  # a leftover is removed too
     assert main(["remove", "demo", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    data = data_of(capsys.readouterr().out, "remove")
     assert data["removed"] == str(prefix) and not prefix.exists() and not staging_dir(prefix).exists()
     assert main(["remove", "demo"]) == 2
     assert main(["remove", "--prefix", str(tmp_path)]) == 2

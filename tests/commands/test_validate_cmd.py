@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from envelope import data_of, error_of
 
 from envkit.cli import main
 
@@ -31,7 +31,7 @@ def test_classic_clean_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "validate", "--json", str(DATA / "trt10-cu12-with-cudatoolkit118.yml"))
-    data = json.loads(out)
+    data = data_of(out, "validate")
     assert code == 1
     assert data["file"] == str(DATA / "trt10-cu12-with-cudatoolkit118.yml") and data["host"] is None
     assert set(data["stack"]) == {"cuda", "cudnn", "tensorrt", "python"}
@@ -64,7 +64,7 @@ def test_table_shows_codes_lines_and_hints(capsys: pytest.CaptureFixture[str]) -
 def test_host_driver_too_old(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "validate", "--json", str(DATA / "cuda128-trt108.yml"), "--host",
                        str(HOSTS / "netdata-geforce-rtx-3060-laptop-515.65.01.xml"))
-    data = json.loads(out)
+    data = data_of(out, "validate")
     assert code == 1 and [f["code"] for f in data["findings"]] == ["driver-too-old"]
     assert data["host"]["driver_version"] == "515.65.01"
 
@@ -79,7 +79,7 @@ def test_host_name_lookup_fills_compute_capability(capsys: pytest.CaptureFixture
     # the table format has no compute capability: the matrix's GPU table gives the L4's 8.9
     code, out, _ = run(capsys, "validate", "--json", str(DATA / "classic-trt86.yml"), "--host",
                        str(HOSTS / "thamada-l4-550.90.07.txt"))
-    data = json.loads(out)
+    data = data_of(out, "validate")
     assert code == 0 and [f["code"] for f in data["findings"]] == ["route-unconfirmed"]
     assert data["host"]["gpus"][0]["compute_capability"] == "8.9"
 
@@ -98,8 +98,8 @@ def test_bad_files_exit_2(capsys: pytest.CaptureFixture[str], name: str, message
     code, out, err = run(capsys, "validate", str(DATA / "bad" / name))
     assert code == 2 and message in err and out == ""
     code, out, _ = run(capsys, "validate", "--json", str(DATA / "bad" / name))
-    data = json.loads(out)
-    assert code == 2 and data["exit_code"] == 2 and message in data["message"]
+    err = error_of(out, "validate", exit_code=2)
+    assert code == 2 and message in err["text"]
 
 
 def test_missing_file_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -111,7 +111,7 @@ def test_odd_specs_are_info_not_failures(capsys: pytest.CaptureFixture[str], tmp
     p = tmp_path / "env.yml"
     p.write_text("channels: [conda-forge]\ndependencies:\n  - 'foo bar baz'\n  - pip:\n    - 'a ==== b'\n")
     code, out, _ = run(capsys, "validate", "--json", str(p))
-    data = json.loads(out)
+    data = data_of(out, "validate")
     assert code == 0 and [(f["severity"], f["line"], f["code"]) for f in data["findings"]] == [
         ("info", 3, "unparsed-spec"), ("info", 5, "unparsed-spec")]
 

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 from channel_factory import PackageSpec, build_channel, env_yaml, file_url
+from envelope import data_of
 
 from envkit.context import Settings
 from envkit.create.pipeline import CreateRequest, create_env
 from envkit.create.staging import env_lock, recover
 from envkit.envs import env_state, old_dir, staging_dir
-from envkit.errors import InstallError, LockedError
+from envkit.errors import DiskFullError, InstallError, LockedError
 
 pytestmark = pytest.mark.slow
 
@@ -123,9 +124,7 @@ def test_two_concurrent_creates(trt_channel: Path, tmp_path: Path) -> None:
     procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
-    import json
-
-    statuses = sorted(json.loads(o)["status"] for o, _ in outs)
+    statuses = sorted(data_of(o, "create")["status"] for o, _ in outs)
     assert statuses == ["created", "up to date"]
     assert env_state(Path(os.environ["CONDA_ENVS_PATH"]) / "demo") == "up to date"
 
@@ -160,7 +159,7 @@ def test_disk_full(tmp_path: Path, envkit_settings: Settings, small_tmpfs: Path)
     big = "x" * 1023 + "\n"
     ch = build_channel(tmp_path / "bigch", [PackageSpec("bigpkg", "1.0", files={"share/big.txt": big * 2048})])
     env_file = env_yaml(tmp_path / "environment.yml", [file_url(ch)], ["bigpkg"], name="big")
-    with pytest.raises(InstallError, match="disk full") as ei:
+    with pytest.raises(DiskFullError, match="disk full") as ei:
         create_env(CreateRequest(file=env_file, prefix=small_tmpfs / "big"), envkit_settings)
     assert ei.value.exit_code == 3 and "free space" in (ei.value.hint or "")
     assert not (small_tmpfs / "big").exists()

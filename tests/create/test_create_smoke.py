@@ -4,13 +4,13 @@ bin/python runs this test interpreter, which has real numpy, onnx and onnxruntim
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
 import pytest
 from channel_factory import PackageSpec, build_channel, env_yaml, file_url, trt_stack
+from envelope import parsed
 
 from envkit.cli import main
 
@@ -34,7 +34,7 @@ def create(env: Path, *extra: str) -> tuple[int, dict]:
     buf = io.StringIO()
     with redirect_stdout(buf):
         code = main(["create", "--file", str(env), "--name", "smoky", "--json", *extra])
-    return code, json.loads(buf.getvalue())
+    return code, parsed(buf.getvalue(), "create")
 
 
 def test_failing_smoke_never_replaces_the_working_env(channel_with_python: Path, tmp_path: Path,
@@ -46,7 +46,7 @@ def test_failing_smoke_never_replaces_the_working_env(channel_with_python: Path,
     # first build: no GPU here, so the needed driver/CUDA/TensorRT layers fail inside the staging prefix
     code, err = create(env)
     assert code == 6, err
-    assert "smoke" in err["message"] and "driver: " in err["message"]
+    assert err["code"] == "SmokeError" and "smoke" in err["text"] and "driver: " in err["text"]
     assert not prefix.exists(), "a build whose smoke test failed must not appear as an environment"
     assert not [p for p in prefix.parent.iterdir() if p.name.startswith(".smoky") and not p.name.endswith(".envkit.lock")], "staging left behind"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from envkit.errors import InputError
 from envkit.smoke import smoke_prefix
 
 onnx = pytest.importorskip("onnx")
+from envelope import data_of, error_of  # noqa: E402
 from onnx import TensorProto, helper  # noqa: E402
 
 
@@ -108,7 +108,7 @@ def test_parse_shapes() -> None:
 
 def test_cli_json_passes_here(prefix: Path, env_python: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(["smoke", "--prefix", str(prefix), "--python", str(env_python), "--json"])
-    out = json.loads(capsys.readouterr().out)
+    out = data_of(capsys.readouterr().out, "smoke")
     assert rc == 0 and out["passed"] is True
     assert out["schema"] == "envkit.smoke/1" and out["prefix"] == str(prefix.resolve())
     assert {lay["name"]: lay["status"] for lay in out["layers"]}["onnxruntime"] == "pass"
@@ -127,7 +127,7 @@ def test_cli_user_model(prefix: Path, env_python: Path, tmp_path: Path, capsys: 
     model = dynamic_model(tmp_path / "dyn.onnx")
     rc = main(["smoke", "--prefix", str(prefix), "--python", str(env_python), "--model", str(model),
                "--shape", "images:1x3x4x4", "--json"])
-    out = json.loads(capsys.readouterr().out)
+    out = data_of(capsys.readouterr().out, "smoke")
     assert rc == 0, out
     assert out["model"]["name"] == "dyn"
 
@@ -143,7 +143,7 @@ def test_cli_user_model(prefix: Path, env_python: Path, tmp_path: Path, capsys: 
 def test_cli_usage_errors(prefix: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(["smoke", "--prefix", str(prefix), "--python", sys.executable, *argv, "--json"])
     assert rc == 2
-    assert message in json.loads(capsys.readouterr().out)["message"]
+    assert message in error_of(capsys.readouterr().out, "smoke")["text"]
 
 
 def test_cli_prefix_or_name(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -157,4 +157,4 @@ def test_cli_prefix_or_name(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert "no environment named 'ghost'" in capsys.readouterr().out
     (tmp_path / "envs" / "real" / "conda-meta").mkdir(parents=True)
     assert main(["smoke", "real", "--python", sys.executable, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["prefix"] == str(tmp_path / "envs" / "real")
+    assert data_of(capsys.readouterr().out, "smoke")["prefix"] == str(tmp_path / "envs" / "real")

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envkit.errors import EnvkitError, ExitCode, InstallError
+from envkit.errors import EnvkitError, InstallError, ToolMissingError
 
 if TYPE_CHECKING:
     from envkit.context import Settings
@@ -41,10 +41,9 @@ class _CliBackend:
         return [self._exe(), "env", "remove", "--prefix", str(prefix), "--yes"]
 
     def missing_error(self) -> EnvkitError:
-        return EnvkitError(
+        return ToolMissingError(
             f"--backend {self.name}: `{self.name}` is not on PATH",
             hint=f"install {self.name} (or set {self.env_var}), or use the default embedded backend (--backend rattler)",
-            exit_code=ExitCode.ENVIRONMENT,
         )
 
 
