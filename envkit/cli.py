@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("resolve", help="pick the newest stack a profile allows and the host can run")
     p.add_argument("name", help="profile name (environments/NAME.yaml) or a path to a profile")
     _add_host(p)
+    p.add_argument("--all", action="store_true", help="every rejected candidate with its reasons (a table)")
+    p.add_argument("-v", "--verbose", action="store_true", help="notes in full instead of one line each")
     _add_json(p)
 
     p = sub.add_parser("generate", help="write the pinned environment.yml for the resolved stack")

@@ -69,10 +69,14 @@ def stack_packages(prof: Profile, res: Resolution, matrix: Matrix) -> tuple[list
     pip: list[str] = []
     if stack.cudnn:
         rel = matrix.cudnn_release(stack.cudnn)
-        if rel and rel.conda:
+        pip_cudnn = rel.pip.get(f"cu{major(stack.cuda)}") if rel else None
+        if pip_cudnn and use.pip and not use.conda:
+            # TensorRT is a pip wheel that requires nvidia-cudnn-cuNN unpinned: pin it, or pip takes the newest
+            pip.append(f"{pip_cudnn}=={_short(stack.cudnn, 2)}.*")
+        elif rel and rel.conda:
             conda.append(f"{rel.conda.get('package', 'cudnn')}={_short(stack.cudnn, 2)}")
-        elif rel and rel.pip.get(f"cu{major(stack.cuda)}"):
-            pip.append(f"{rel.pip[f'cu{major(stack.cuda)}']}=={_short(stack.cudnn, 2)}.*")
+        elif pip_cudnn:
+            pip.append(f"{pip_cudnn}=={_short(stack.cudnn, 2)}.*")
     trt = matrix.tensorrt_release(stack.tensorrt)
     conda += [_fmt(t, stack, trt) for t in use.conda]
     conda += list(prof.conda)

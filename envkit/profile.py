@@ -9,6 +9,7 @@ Schema (schema_version 1)::
     cuda: ">=12.0"
     cudnn: "8.9"                  # or "required": put cuDNN in the stack even where TensorRT does not need it
     ngc: "24.05-py3"              # pin the stack of an NGC TensorRT container instead of ranges
+    route: conda-forge            # deliver TensorRT by this matrix route only (default: the most confident one)
     precisions: [fp16, int8]      # each maps to a minimum compute capability (matrix.yaml precisions:)
     platforms: [linux-64, linux-aarch64]
     channels: [conda-forge]       # conda channels the environment may use (names or URLs)
@@ -39,6 +40,7 @@ KEYS = [
     "cuda",
     "cudnn",
     "ngc",
+    "route",
     "precisions",
     "platforms",
     "channels",
@@ -61,6 +63,7 @@ class Profile:
     cuda: str | None = None
     cudnn: str | None = None
     ngc: str | None = None
+    route: str | None = None
     precisions: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ("linux-64",)
     channels: tuple[str, ...] = ("conda-forge",)
@@ -84,6 +87,7 @@ class Profile:
             "cuda": self.cuda,
             "cudnn": self.cudnn,
             "ngc": self.ngc,
+            "route": self.route,
             "precisions": list(self.precisions),
             "platforms": list(self.platforms),
             "channels": list(self.channels),
@@ -139,6 +143,7 @@ def parse_profile(path: Path, name: str | None = None) -> Profile:
         cuda=_range(r, "cuda"),
         cudnn=_range(r, "cudnn"),
         ngc=ngc,
+        route=r.get("route", str),
         precisions=tuple(r.str_list("precisions")),
         platforms=platforms,
         channels=tuple(r.str_list("channels")) or ("conda-forge",),

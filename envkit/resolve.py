@@ -1,8 +1,12 @@
 """Resolve: the newest (TensorRT, CUDA, cuDNN, Python) stack a profile allows, the matrix
-supports, the configured channels can deliver and the host can run, with a reason in plain
+supports, the configured channels can deliver and the host can run, with a cause in plain
 words for every rejected candidate.
 
-Pure reasoning over typed records: no I/O, no printing.
+Route policy: a route the matrix expects to fail is never chosen; at the same stack a confirmed
+route beats an unconfirmed one; a profile's ``route:`` restricts the choice to that route.
+Candidates outside the profile's pins (tensorrt, cuda, ngc, route) are not rejections: they are
+kept apart in ``Resolution.outside``. Grouping and the changes that unlock newer stacks live in
+``envkit.resolve_groups``. Pure reasoning over typed records: no I/O, no printing.
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from envkit.matrix.model import CudaRelease, Matrix, RouteUse, TensorRTRelease
-from envkit.versions import V, in_any, spec
+from envkit.versions import V, in_any
 
 if TYPE_CHECKING:
     from envkit.host.model import HostInfo
     from envkit.profile import Profile
+    from envkit.resolve_groups import Group
 
 PYPI_URL = "https://pypi.org/simple"
 
@@ -28,6 +33,7 @@ class Stack:
     cudnn: str | None
     python: str
     route: str
+    confidence: str = "confirmed"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +43,7 @@ class Stack:
             "cudnn": self.cudnn,
             "python": self.python,
             "route": self.route,
+            "confidence": self.confidence,
         }
 
     def label(self) -> str:
@@ -44,14 +51,39 @@ class Stack:
         return f"TensorRT {self.tensorrt}, CUDA {self.cuda}{cudnn}, Python {self.python}"
 
 
+@dataclass(frozen=True)
+class Cause:
+    """Why a candidate fails: ``key`` groups equal causes across candidates; ``unlock`` is the one change
+    that removes this cause for this candidate (None when no edit can: new hardware, a missing package)."""
+
+    kind: str  # profile, python, matrix, route, driver, gpu, precision, older
+    key: str
+    text: str
+    unlock: str | None = None
+
+
 @dataclass
 class Rejected:
     candidate: dict[str, Any]
-    reasons: list[str]
-    kinds: set[str] = field(default_factory=set)  # "profile", "host", "route", "matrix"
+    causes: list[Cause] = field(default_factory=list)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [c.text for c in self.causes]
+
+    @property
+    def kinds(self) -> set[str]:
+        return {c.kind for c in self.causes}
+
+    def add(self, kind: str, key: str, text: str, unlock: str | None = None) -> None:
+        self.causes.append(Cause(kind, key, text, unlock))
+
+    def label(self) -> str:
+        return f"TensorRT {self.candidate['tensorrt']} with CUDA {self.candidate['cuda']}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"candidate": self.candidate, "reasons": self.reasons, "kinds": sorted(self.kinds)}
+        return {"candidate": self.candidate, "reasons": self.reasons, "kinds": sorted(self.kinds),
+                "causes": [c.key for c in self.causes]}
 
 
 @dataclass
@@ -65,13 +97,21 @@ class Resolution:
     suggestions: list[str] = field(default_factory=list)
     closest: Rejected | None = None
     route_use: RouteUse | None = None
+    route_why: str = ""  # why this route: "confirmed", "only unconfirmed routes fit", ...
+    outside: list[Rejected] = field(default_factory=list)  # candidates outside the profile's pins
+    groups: list[Group] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "profile": self.profile,
             "chosen": self.chosen.to_json() if self.chosen else None,
+            "route": ({"id": self.route_use.route, "confidence": self.route_use.confidence,
+                       "reason": self.route_use.reason, "why": self.route_why} if self.route_use else None),
             "verified": self.verified,
+            "resolved_for": self.host_summary,
+            "groups": [g.to_json() for g in self.groups],
             "rejected": [r.to_json() for r in self.rejected],
+            "outside_profile": len(self.outside),
             "closest": self.closest.to_json() if self.closest else None,
             "suggestions": self.suggestions,
             "notes": self.notes,
@@ -94,35 +134,63 @@ def _source_names(items: tuple[str, ...], known: dict[str, str]) -> set[str]:
     return names
 
 
+@dataclass
+class RouteChoice:
+    use: RouteUse | None
+    why: str = ""
+    cause: Cause | None = None  # when no route is usable
+    outside: bool = False  # every route that could serve it is excluded by the profile's `route:`
+
+
 def usable_route(
-    trt: TensorRTRelease, cuda_major: int, matrix: Matrix, channels: tuple[str, ...], pip_indexes: tuple[str, ...]
-) -> tuple[RouteUse | None, list[str]]:
-    """The first route of this release that serves this CUDA major from the configured sources."""
+    trt: TensorRTRelease, cuda_major: int, matrix: Matrix, channels: tuple[str, ...], pip_indexes: tuple[str, ...],
+    pinned: str | None = None,
+) -> RouteChoice:
+    """The most confident route of this release that serves this CUDA major from the configured sources;
+    never a route expected to fail."""
     have_channels = _source_names(channels, {})
     have_indexes = _source_names(pip_indexes, matrix.pip_indexes)
-    misses: list[str] = []
-    for use in trt.routes:
-        if cuda_major not in use.cuda_majors:
+    usable: list[RouteUse] = []
+    blocked: list[tuple[RouteUse, list[tuple[str, str]]]] = []
+    failing: list[RouteUse] = []
+    serving = [u for u in trt.routes if cuda_major in u.cuda_majors and u.route in matrix.routes]
+    if pinned is not None:
+        if serving and not any(u.route == pinned for u in serving):
+            return RouteChoice(None, outside=True)
+        serving = [u for u in serving if u.route == pinned]
+    for use in serving:
+        if use.confidence == "expected-to-fail":
+            failing.append(use)
             continue
-        route = matrix.routes.get(use.route)
-        if route is None:
-            continue
-        lacking = [f"channel '{c}'" for c in route.conda_channels if c not in have_channels]
-        lacking += [
-            f"pip index '{i}' ({matrix.pip_indexes.get(i, '?')})" for i in route.pip_indexes if i not in have_indexes
-        ]
-        if not lacking:
-            return use, []
-        misses.append(f"{use.route} needs {', '.join(lacking)}")
-    if not misses:
-        misses.append(f"no route in the matrix ships TensorRT {trt.full_version} for CUDA {cuda_major}")
-    return None, misses
+        route = matrix.routes[use.route]
+        lacking = [("channels", c) for c in route.conda_channels if c not in have_channels]
+        lacking += [("pip_indexes", i) for i in route.pip_indexes if i not in have_indexes]
+        (blocked.append((use, lacking)) if lacking else usable.append(use))
+    if usable:
+        best = min(usable, key=lambda u: u.rank)
+        others = [u for u in usable if u is not best]
+        if best.confidence == "confirmed":
+            why = "confirmed" + (f"; preferred over {', '.join(f'{u.route} ({u.confidence})' for u in others)}"
+                                 if others else "")
+        else:
+            why = "only unconfirmed routes fit"
+        return RouteChoice(best, why)
+    if blocked:
+        use, lacking = min(blocked, key=lambda b: (b[0].rank, len(b[1])))
+        what = " and ".join(f"{'channel' if k == 'channels' else 'pip index'} '{n}'" for k, n in lacking)
+        change = " and ".join(f"add `{n}` to {k}" for k, n in lacking)
+        return RouteChoice(None, cause=Cause("route", f"route:{what}", f"needs {what} (route {use.route})", change))
+    if failing:
+        names = ", ".join(u.route for u in failing)
+        return RouteChoice(None, cause=Cause("route", f"expected-to-fail:{names}",
+                                             f"its only route ({names}) is expected to fail: {failing[0].reason}"))
+    return RouteChoice(None, cause=Cause("matrix", f"no-route:{cuda_major}",
+                                         f"no route in the matrix ships TensorRT {trt.version} for CUDA {cuda_major}"))
 
 
 # -- the host -----------------------------------------------------------------------------------
 
-def _driver_reasons(host: HostInfo, cuda: CudaRelease, matrix: Matrix) -> list[str]:
-    reasons: list[str] = []
+def _driver_causes(host: HostInfo, cuda: CudaRelease, matrix: Matrix, rej: Rejected) -> None:
     need = cuda.min_driver.get("linux")
     if host.driver_version and need:
         try:
@@ -134,54 +202,49 @@ def _driver_reasons(host: HostInfo, cuda: CudaRelease, matrix: Matrix) -> list[s
             extra = ""
             if compat and V(host.driver_version) >= V(compat):
                 extra = f" (minor-version compatibility from {compat} allows only limited use; envkit requires full support)"
-            reasons.append(f"CUDA {cuda.version} needs driver >= {need}; this host has {host.driver_version}{extra}")
+            rej.add("driver", "driver", f"CUDA {cuda.version} needs driver >= {need}; this host has "
+                    f"{host.driver_version}{extra}", f"driver >= {need}")
+            return
     eff = host.effective_cuda()
-    if eff and not reasons:
+    if eff:
         try:
             if V(eff).release[:2] < V(cuda.version).release[:2]:
                 what = "CONDA_OVERRIDE_CUDA" if host.conda_override_cuda else "the driver"
-                reasons.append(f"CUDA {cuda.version} is newer than the CUDA {eff} that {what} supports")
+                rej.add("driver", "driver", f"CUDA {cuda.version} is newer than the CUDA {eff} that {what} supports",
+                        f"driver >= {need}" if need and not host.conda_override_cuda else None)
         except ValueError:
             pass
-    return reasons
 
 
-def _gpu_reasons(host: HostInfo, trt: TensorRTRelease, cuda: CudaRelease, matrix: Matrix) -> list[str]:
-    reasons: list[str] = []
+def _gpu_causes(host: HostInfo, trt: TensorRTRelease, cuda: CudaRelease, matrix: Matrix, rej: Rejected) -> None:
     for gpu in host.gpus:
         cc = gpu.compute_capability
         if not cc:
             continue
         label = f"GPU {gpu.index} {gpu.name} (compute capability {cc})"
+        key = f"gpu:{cc}"
         if V(cc) < V(trt.min_compute_capability):
-            reasons.append(f"TensorRT {trt.version} needs compute capability >= {trt.min_compute_capability}; {label}")
+            rej.add("gpu", key, f"TensorRT {trt.version} needs compute capability >= {trt.min_compute_capability}; {label}")
         elif trt.max_compute_capability and V(cc) > V(trt.max_compute_capability):
-            reasons.append(
-                f"TensorRT {trt.version} supports compute capability <= {trt.max_compute_capability}; {label} is newer"
-            )
+            rej.add("gpu", key, f"TensorRT {trt.version} supports compute capability <= {trt.max_compute_capability}; "
+                    f"{label} is newer")
         cuda_min = matrix.cuda_min_cc(cuda)
         if cuda_min and V(cc) < V(cuda_min):
-            reasons.append(f"CUDA {cuda.version} dropped compute capability < {cuda_min}; {label}")
+            rej.add("gpu", key, f"CUDA {cuda.version} dropped compute capability < {cuda_min}; {label}")
         elif cuda.max_compute_capability and V(cc) > V(cuda.max_compute_capability):
-            reasons.append(
-                f"CUDA {cuda.version} cannot build for compute capability {cc} (newest: {cuda.max_compute_capability}); "
-                f"{label}"
-            )
-    return reasons
+            rej.add("gpu", key, f"CUDA {cuda.version} cannot build for compute capability {cc} (newest: "
+                    f"{cuda.max_compute_capability}); {label}")
 
 
-def _precision_reasons(prof: Profile, host: HostInfo | None, trt: TensorRTRelease, matrix: Matrix) -> list[str]:
-    if host is None:
-        return []
+def _precision_causes(prof: Profile, host: HostInfo, trt: TensorRTRelease, matrix: Matrix, rej: Rejected) -> None:
     low = host.min_compute_capability()
     if not low:
-        return []
-    reasons = []
+        return
     for name in prof.precisions:
         floor = matrix.precision_floor(name, trt)
         if floor and V(low) < V(floor):
-            reasons.append(f"{name.upper()} needs compute capability >= {floor}; this host has a GPU with {low}")
-    return reasons
+            rej.add("precision", f"precision:{name}", f"{name.upper()} needs compute capability >= {floor}; this host "
+                    f"has a GPU with {low}", f"drop {name} from precisions")
 
 
 # -- the search -----------------------------------------------------------------------------------
@@ -220,166 +283,100 @@ def _pick_cudnn(prof: Profile, trt: TensorRTRelease, cuda: CudaRelease, matrix: 
     return best.full_version, None
 
 
-def resolve_profile(prof: Profile, matrix: Matrix, host: HostInfo | None) -> Resolution:
-    notes: list[str] = []
-    ngc = None
-    if prof.ngc:
-        ngc = matrix.ngc_stack(prof.ngc)
-        if ngc is None:
-            from envkit.errors import ProfileError
-            from envkit.yamlio import did_you_mean
+def _ngc(prof: Profile, matrix: Matrix) -> Any:
+    if not prof.ngc:
+        return None
+    ngc = matrix.ngc_stack(prof.ngc)
+    if ngc is None:
+        from envkit.errors import ProfileError
+        from envkit.yamlio import did_you_mean
 
-            raise ProfileError(
-                f"unknown NGC tag {prof.ngc!r}",
-                did_you_mean(prof.ngc, [n.tag for n in matrix.ngc]) or "see `envkit matrix --json` (ngc)",
-                file=prof.path,
-                line=prof.lines.get("ngc"),
-                key="ngc",
-            )
-        notes.append(f"pinned to NGC {ngc.tag}: TensorRT {ngc.tensorrt}, CUDA {ngc.cuda}")
+        raise ProfileError(
+            f"unknown NGC tag {prof.ngc!r}",
+            did_you_mean(prof.ngc, [n.tag for n in matrix.ngc]) or "see `envkit matrix --json` (ngc)",
+            file=prof.path, line=prof.lines.get("ngc"), key="ngc",
+        )
+    return ngc
+
+
+def _check_route_pin(prof: Profile, matrix: Matrix) -> None:
+    if prof.route and prof.route not in matrix.routes:
+        from envkit.errors import ProfileError
+        from envkit.yamlio import did_you_mean
+
+        raise ProfileError(f"unknown route {prof.route!r}", did_you_mean(prof.route, list(matrix.routes))
+                           or f"routes: {', '.join(matrix.routes)}", file=prof.path, line=prof.lines.get("route"),
+                           key="route")
+
+
+def _pins(prof: Profile, ngc: Any, trt: TensorRTRelease, cuda: CudaRelease, rej: Rejected) -> None:
+    """Causes that put the candidate outside the profile (not rejections)."""
+    if ngc is not None:
+        if V(trt.full_version).release[:2] != V(ngc.tensorrt).release[:2]:
+            rej.add("profile", "pin:ngc", f"NGC {ngc.tag} ships TensorRT {ngc.tensorrt}")
+        if V(cuda.version).release[:2] != V(ngc.cuda).release[:2]:
+            rej.add("profile", "pin:ngc", f"NGC {ngc.tag} ships CUDA {ngc.cuda}")
+    if prof.tensorrt and not in_any((prof.tensorrt,), trt.full_version):
+        rej.add("profile", "pin:tensorrt", f"the profile allows TensorRT {prof.tensorrt}",
+                f"allow TensorRT {trt.version} in {prof.path}")
+    if prof.cuda and not in_any((prof.cuda,), cuda.version):
+        rej.add("profile", "pin:cuda", f"the profile allows CUDA {prof.cuda}", f"allow CUDA {cuda.version} in {prof.path}")
+
+
+def resolve_profile(prof: Profile, matrix: Matrix, host: HostInfo | None) -> Resolution:
+    ngc = _ngc(prof, matrix)
+    _check_route_pin(prof, matrix)
+    notes = [f"pinned to NGC {ngc.tag}: TensorRT {ngc.tensorrt}, CUDA {ngc.cuda}"] if ngc is not None else []
     rejected: list[Rejected] = []
+    outside: list[Rejected] = []
     chosen: Stack | None = None
-    chosen_use: RouteUse | None = None
+    choice: RouteChoice | None = None
     for trt in sorted(matrix.tensorrt, key=lambda t: V(t.full_version), reverse=True):
         for cuda in sorted(matrix.cuda_versions_for(trt.cuda), key=lambda c: V(c.version), reverse=True):
-            cand = {"tensorrt": trt.full_version, "cuda": cuda.version}
-            rej = Rejected(cand, [])
-            if ngc is not None:
-                if V(trt.full_version).release[:2] != V(ngc.tensorrt).release[:2]:
-                    rej.reasons.append(f"NGC {ngc.tag} ships TensorRT {ngc.tensorrt}")
-                    rej.kinds.add("profile")
-                if V(cuda.version).release[:2] != V(ngc.cuda).release[:2]:
-                    rej.reasons.append(f"NGC {ngc.tag} ships CUDA {ngc.cuda}")
-                    rej.kinds.add("profile")
-            if prof.tensorrt and not in_any((prof.tensorrt,), trt.full_version):
-                rej.reasons.append(f"the profile allows TensorRT {prof.tensorrt}")
-                rej.kinds.add("profile")
-            if prof.cuda and not in_any((prof.cuda,), cuda.version):
-                rej.reasons.append(f"the profile allows CUDA {prof.cuda}")
-                rej.kinds.add("profile")
+            rej = Rejected({"tensorrt": trt.full_version, "cuda": cuda.version})
+            _pins(prof, ngc, trt, cuda, rej)
+            route = usable_route(trt, cuda.major, matrix, prof.channels, prof.pip_indexes, prof.route)
+            if route.outside:
+                rej.add("profile", "pin:route", f"the profile pins route {prof.route}", f"drop `route:` from {prof.path}")
             python = _pick_python(prof, trt, ngc.python if ngc else None)
             if python is None:
-                rej.reasons.append(
-                    f"TensorRT {trt.version} wheels exist for Python {', '.join(trt.python)}; "
-                    f"the profile allows {prof.python or 'any'}"
-                )
-                rej.kinds.add("profile")
+                newest = max(trt.python, key=V)
+                rej.add("python", "python", f"TensorRT {trt.version} wheels exist for Python {', '.join(trt.python)}; "
+                        f"the profile allows {prof.python or 'any'}", f"allow Python {newest} in {prof.path}")
             cudnn, cudnn_miss = _pick_cudnn(prof, trt, cuda, matrix, ngc.cudnn if ngc else None)
             if cudnn_miss:
-                rej.reasons.append(cudnn_miss)
-                rej.kinds.add("matrix")
-            use, route_miss = usable_route(trt, cuda.major, matrix, prof.channels, prof.pip_indexes)
-            if use is None:
-                rej.reasons.append("no delivery route: " + "; ".join(route_miss))
-                rej.kinds.add("route")
+                rej.add("matrix", "cudnn", cudnn_miss)
+            if route.cause is not None:
+                rej.causes.append(route.cause)
             if host is not None:
-                dr = _driver_reasons(host, cuda, matrix)
-                gr = _gpu_reasons(host, trt, cuda, matrix) + _precision_reasons(prof, host, trt, matrix)
-                if dr:
-                    rej.reasons.extend(dr)
-                    rej.kinds.add("driver")
-                if gr:
-                    rej.reasons.extend(gr)
-                    rej.kinds.add("gpu")
-            if rej.reasons or chosen is not None:
-                if not rej.reasons:
-                    rej.reasons.append(f"older than the chosen {chosen.label() if chosen else ''}".rstrip())
-                    rej.kinds.add("older")
+                _driver_causes(host, cuda, matrix, rej)
+                _gpu_causes(host, trt, cuda, matrix, rej)
+                _precision_causes(prof, host, trt, matrix, rej)
+            if "profile" in rej.kinds:
+                outside.append(rej)
+                continue
+            if rej.causes or chosen is not None:
+                if not rej.causes:
+                    rej.add("older", "older", f"older than the chosen {chosen.label() if chosen else ''}".rstrip())
                 rejected.append(rej)
                 continue
-            assert python is not None and use is not None
-            chosen = Stack(trt.full_version, trt.version, cuda.version, cudnn, python, use.route)
-            chosen_use = use
+            assert python is not None and route.use is not None
+            chosen = Stack(trt.full_version, trt.version, cuda.version, cudnn, python, route.use.route,
+                           route.use.confidence)
+            choice = route
     res = Resolution(
-        profile=prof.name,
-        chosen=chosen,
-        rejected=rejected,
+        profile=prof.name, chosen=chosen, rejected=rejected, outside=outside,
         host_summary=host.summary() if host is not None else None,
         verified=host is not None and host.format != "envkit-targets",
         notes=notes,
-        route_use=chosen_use,
+        route_use=choice.use if choice else None,
+        route_why=choice.why if choice else "",
     )
-    if chosen_use is not None and getattr(chosen_use, "unconfirmed", None):
-        notes.append(f"delivery route {chosen_use.route} is unconfirmed: {chosen_use.unconfirmed}")
+    if choice is not None and choice.use is not None and choice.use.confidence != "confirmed":
+        notes.append(f"route {choice.use.route} is {choice.use.confidence}: {choice.use.reason}")
     if host is None:
         notes.append("no host facts (no GPU here and no --host): resolved for any driver; the result is unverified")
-    if chosen is None:
-        _explain_failure(res, prof, matrix, host)
+    from envkit.resolve_groups import advise
+
+    advise(res, prof, matrix, host)
     return res
-
-
-def _driver_needed(matrix: Matrix, r: Rejected) -> str | None:
-    rel = matrix.cuda_release(r.candidate["cuda"])
-    return rel.min_driver.get("linux") if rel else None
-
-
-_EFFORT = {"profile": 1, "driver": 2, "route": 2, "gpu": 5, "matrix": 5}
-
-
-def _or(res: Resolution) -> str:
-    return "or " if res.suggestions else ""
-
-
-def _label(r: Rejected) -> str:
-    return f"TensorRT {r.candidate['tensorrt']} with CUDA {r.candidate['cuda']}"
-
-
-def _explain_failure(res: Resolution, prof: Profile, matrix: Matrix, host: HostInfo | None) -> None:
-    """Pick the closest miss and say what to change, from the candidates that fail for one kind of reason."""
-    if not res.rejected:
-        return
-    by_kinds: dict[frozenset[str], list[Rejected]] = {}
-    for r in res.rejected:  # newest first
-        by_kinds.setdefault(frozenset(r.kinds), []).append(r)
-    driver_only = by_kinds.get(frozenset({"driver"}), [])
-    if driver_only and host is not None and host.driver_version:
-        newest = driver_only[0]
-        cheapest = min(driver_only, key=lambda r: V(_driver_needed(matrix, r) or "0"))
-        need = _driver_needed(matrix, cheapest)
-        text = f"upgrade the driver to >= {need} (enables {_label(cheapest)})"
-        if newest is not cheapest:
-            text += f"; >= {_driver_needed(matrix, newest)} for the newest, {_label(newest)}"
-        res.suggestions.append(text)
-    profile_only = by_kinds.get(frozenset({"profile"}), [])
-    if profile_only:
-        trt = matrix.tensorrt_release(profile_only[0].candidate["tensorrt"])
-        line = trt.version if trt else profile_only[0].candidate["tensorrt"]
-        res.suggestions.append(
-            f"{_or(res)}allow TensorRT {line} / CUDA {profile_only[0].candidate['cuda']} in {prof.path} "
-            "(it runs on this host)"
-        )
-    profile_driver = by_kinds.get(frozenset({"profile", "driver"}), [])
-    if profile_driver and not profile_only and host is not None:
-        r = profile_driver[0]
-        trt = matrix.tensorrt_release(r.candidate["tensorrt"])
-        res.suggestions.append(
-            f"{_or(res)}allow TensorRT {trt.version if trt else r.candidate['tensorrt']} in {prof.path} and upgrade the "
-            f"driver to >= {_driver_needed(matrix, r)} ({_label(r)} supports this GPU)"
-        )
-    route_only = by_kinds.get(frozenset({"route"}), [])
-    if route_only:
-        reason = next((x for x in route_only[0].reasons if x.startswith("no delivery route")), "")
-        res.suggestions.append(f"{_or(res)}make a delivery route available for {_label(route_only[0])}: {reason}")
-    if not driver_only and not profile_only and any("gpu" in r.kinds for r in res.rejected) and host is not None:
-        low = host.min_compute_capability()
-        fits = [t.version for t in matrix.tensorrt
-                if low and V(t.min_compute_capability) <= V(low)
-                and (not t.max_compute_capability or V(low) <= V(t.max_compute_capability))]
-        if fits:
-            res.suggestions.append(
-                f"this GPU (compute capability {low}) is outside what the profile's TensorRT supports; "
-                f"TensorRT {', '.join(fits)} support it"
-            )
-    # the closest miss: the newest candidate that is cheapest to fix (a profile edit < a driver or channel
-    # change < new hardware or a missing package)
-    res.closest = min(res.rejected, key=lambda r: sum(_EFFORT.get(k, 3) for k in r.kinds))
-    if not res.suggestions:
-        res.suggestions.append(f"see why each candidate was rejected: envkit resolve {prof.name} --json")
-
-
-def ranges_ok(text: str) -> bool:
-    try:
-        spec(text)
-    except ValueError:
-        return False
-    return True

@@ -60,10 +60,13 @@ def test_h200_gets_a_stack_the_driver_supports(matrix, settings) -> None:  # typ
 
 def test_every_candidate_is_explained(matrix, settings) -> None:  # type: ignore[no-untyped-def]
     res = resolve_profile(load_profile("trt-yolo", settings), matrix, host(H200, matrix))
-    considered = {(r.candidate["tensorrt"], r.candidate["cuda"]) for r in res.rejected}
+    considered = {(r.candidate["tensorrt"], r.candidate["cuda"]) for r in res.rejected + res.outside}
     total = sum(len(matrix.cuda_versions_for(t.cuda)) for t in matrix.tensorrt)
     assert len(considered) + 1 == total
-    assert all(r.reasons for r in res.rejected)
+    assert all(r.reasons for r in res.rejected + res.outside)
+    # TensorRT 8.x is outside the profile's `tensorrt: ">=10.0"`: counted apart, never listed as a rejection
+    assert res.outside and all(r.candidate["tensorrt"].startswith("8.") for r in res.outside)
+    assert not any("the profile allows" in x for r in res.rejected for x in r.reasons)
 
 
 def test_driver_535_caps_cuda_at_12_2(matrix, settings) -> None:  # type: ignore[no-untyped-def]
@@ -75,13 +78,16 @@ def test_driver_535_caps_cuda_at_12_2(matrix, settings) -> None:  # type: ignore
     assert any("CUDA 12.8 needs driver >= 570.26; this host has 535.161.08" in x for x in reasons), reasons[:5]
 
 
-def test_legacy_profile_gets_the_classic_stack(matrix, settings) -> None:  # type: ignore[no-untyped-def]
+def test_legacy_profile_gets_a_stack_that_installs(matrix, settings) -> None:  # type: ignore[no-untyped-def]
+    # TensorRT 8.5.3.1's self-contained wheels on pypi.org are the CUDA 11 stack that installs; 8.6 via the
+    # nvidia conda channel is expected to fail and must never be chosen
     res = resolve_profile(load_profile("trt-legacy", settings), matrix, host(H100_535, matrix))
     assert res.chosen is not None, res.to_json()
-    assert res.chosen.tensorrt.startswith("8.6")
+    assert res.chosen.tensorrt == "8.5.3.1" and res.chosen.route == "pypi-wheel"
+    assert res.chosen.confidence == "confirmed"
     assert res.chosen.cuda == "11.8"
     assert res.chosen.cudnn and res.chosen.cudnn.startswith("8.9")
-    assert res.chosen.python == "3.9"
+    assert res.chosen.python == "3.10"
 
 
 def test_old_driver_no_stack_with_fix(capsys: pytest.CaptureFixture[str]) -> None:
@@ -130,8 +136,8 @@ def test_route_needs_a_source_the_profile_has(matrix) -> None:  # type: ignore[n
     prof = Profile(name="mirror", path="m.yaml", tensorrt=">=10.0", channels=("defaults",), pip_indexes=("pypi",))
     res = resolve_profile(prof, matrix, host(H200, matrix))
     assert res.chosen is None
-    assert any("no delivery route" in x for r in res.rejected for x in r.reasons)
-    assert res.suggestions
+    assert any("needs pip index 'nvidia'" in x for r in res.rejected for x in r.reasons)
+    assert any("add `nvidia` to pip_indexes" in s for s in res.suggestions), res.suggestions
 
 
 def test_resolve_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
@@ -143,11 +149,92 @@ def test_resolve_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     assert all(set(r) >= {"candidate", "reasons"} for r in data["rejected"])
 
 
-def test_resolve_table_output(capsys: pytest.CaptureFixture[str]) -> None:
+def test_resolve_output_leads_with_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["--project", str(ROOT), "resolve", "trt-yolo", "--host", str(H100_535)])
     out = capsys.readouterr().out
-    assert code in (0, 1)
-    assert "needs driver" in out
+    assert code == 0
+    lines = out.splitlines()
+    # verdict first: profile, stack, route, confidence, the machine
+    assert lines[0].startswith("trt-yolo: TensorRT "), out
+    verdict = " ".join(line.strip() for line in lines[: next(i for i, x in enumerate(lines) if x.startswith(("note", "rej")))])
+    assert "via pypi-nvidia (confirmed" in verdict and "driver 535.161.08" in verdict, verdict
+    assert all(len(line) <= 80 for line in lines), [x for x in lines if len(x) > 80]
+    # grouped, not a per-candidate table: one line per cause with its count
+    assert "rejected:" in out and "driver 535.161.08 is too old" in out
+    assert "needs driver" not in out  # the per-candidate reasons only with --all
+    code = main(["--project", str(ROOT), "resolve", "trt-yolo", "--host", str(H100_535), "--all"])
+    assert "CUDA 12.8 needs driver >= 570.26" in capsys.readouterr().out
+
+
+def test_groups_carry_the_one_change_that_unlocks_a_newer_stack(matrix) -> None:  # type: ignore[no-untyped-def]
+    # without NVIDIA's index the pypi-nvidia route is blocked for every TensorRT 10+; the driver blocks CUDA 13
+    prof = Profile(name="p", path="p.yaml", tensorrt=">=10.0", python=">=3.10", channels=("conda-forge",),
+                   pip_indexes=("pypi",))
+    res = resolve_profile(prof, matrix, host(H100_535, matrix))
+    groups = {g.key: g for g in res.groups}
+    nvidia = groups["route:pip index 'nvidia'"]
+    assert nvidia.count > 100
+    newest = max(matrix.tensorrt, key=lambda t: V(t.full_version)).full_version
+    assert nvidia.unlock and nvidia.unlock.startswith("add `nvidia` to pip_indexes: TensorRT " + newest), nvidia.unlock
+    assert nvidia.unlock in res.suggestions
+    # the JSON carries the same groups
+    data = res.to_json()
+    assert any(g["cause"] == nvidia.key and g["count"] == nvidia.count for g in data["groups"])
+
+
+def test_expected_to_fail_route_is_never_chosen(matrix) -> None:  # type: ignore[no-untyped-def]
+    # TensorRT 8.6 for CUDA 11 has one route, the nvidia conda channel, which the matrix expects to fail
+    prof = Profile(name="p", path="p.yaml", tensorrt="8.6", cuda="11.8", channels=("nvidia", "conda-forge"),
+                   pip_indexes=("pypi", "nvidia"))
+    res = resolve_profile(prof, matrix, host(H100_535, matrix))
+    assert res.chosen is None
+    assert [g.key for g in res.groups] == ["expected-to-fail:nvidia-conda"]
+    assert "expected to fail" in res.rejected[0].reasons[0]
+
+
+def test_confirmed_route_beats_unconfirmed_at_the_same_stack(matrix) -> None:  # type: ignore[no-untyped-def]
+    # TensorRT 11.3 ships by pypi-nvidia (confirmed) and conda-forge (unconfirmed); both sources configured
+    prof = Profile(name="p", path="p.yaml", tensorrt="11.3", channels=("conda-forge",), pip_indexes=("pypi", "nvidia"))
+    res = resolve_profile(prof, matrix, host(H200, matrix))
+    assert res.chosen is not None and res.chosen.route == "pypi-nvidia" and res.chosen.confidence == "confirmed"
+    assert "preferred over conda-forge (unconfirmed)" in res.route_why
+    # a profile may pin the route: then conda-forge it is, said plainly as unconfirmed
+    pinned = Profile(name="p", path="p.yaml", tensorrt="11.3", route="conda-forge", channels=("conda-forge",),
+                     pip_indexes=("pypi", "nvidia"))
+    res = resolve_profile(pinned, matrix, host(H200, matrix))
+    assert res.chosen is not None and res.chosen.route == "conda-forge" and res.chosen.confidence == "unconfirmed"
+    assert any(n.startswith("route conda-forge is unconfirmed") for n in res.notes)
+
+
+def test_unknown_route_pin_is_a_profile_error(matrix) -> None:  # type: ignore[no-untyped-def]
+    from envkit.errors import ProfileError
+
+    with pytest.raises(ProfileError, match="unknown route 'conda-forg'") as exc:
+        resolve_profile(Profile(name="p", path="p.yaml", route="conda-forg"), matrix, None)
+    assert "conda-forge" in (exc.value.hint or "")
+
+
+def test_pinned_profile_lists_no_outside_candidates(capsys: pytest.CaptureFixture[str]) -> None:
+    code, data = resolve_json(capsys, "trt-legacy", "--host", str(H200))
+    assert code == 0
+    assert data["rejected"] == [] or all("the profile allows" not in " ".join(r["reasons"]) for r in data["rejected"])
+    assert data["outside_profile"] > 200
+
+
+@pytest.mark.parametrize("name", ["trt-yolo", "trt-bert", "trt-legacy", "ngc-like"])
+def test_every_shipped_profile_resolves_to_a_confirmed_route(name: str, matrix, settings) -> None:  # type: ignore[no-untyped-def]
+    """For its declared targets and for the H200 fixture."""
+    from envkit.fleet import fleet_host
+
+    prof = load_profile(name, settings)
+    for h in (fleet_host(prof, settings, matrix), host(H200_SHARED if H200_SHARED.is_file() else H200, matrix)):
+        res = resolve_profile(prof, matrix, h)
+        assert res.chosen is not None, (name, res.to_json()["groups"])
+        assert res.chosen.confidence == "confirmed", (name, res.chosen)
+        assert res.route_use is not None and res.route_use.confidence != "expected-to-fail"
+
+
+H200_SHARED = Path("/work/shared/fixtures/nvidia-smi/h200-driver-580.159.04/q.xml")
 
 
 def test_bad_capture_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

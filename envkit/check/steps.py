@@ -232,7 +232,7 @@ class Checker:
         stack = f"TensorRT {trt}" + (f" + CUDA {cuda}" if cuda else "")
         if res.chosen is not None and same_stack(res.chosen.tensorrt, res.chosen.cuda, trt, cuda):
             return PASS, f"{stack}: the matrix picks it for {target.label}", False
-        for rej in res.rejected:
+        for rej in [*res.rejected, *res.outside]:
             if same_stack(str(rej.candidate.get("tensorrt")), str(rej.candidate.get("cuda")), trt, cuda):
                 if set(rej.kinds) <= ignore:
                     newer = f" (it would now pick {res.chosen.label()})" if res.chosen else ""

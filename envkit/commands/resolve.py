@@ -15,7 +15,20 @@ if TYPE_CHECKING:
 
     from envkit.context import Settings
 
-MAX_ROWS = 12
+WIDTH = 80
+
+
+def _wrap(text: str, indent: str = "  ") -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, WIDTH, subsequent_indent=indent, break_on_hyphens=False))
+
+
+def _one_line(text: str, verbose: bool) -> str:
+    """A note on one line of at most 80 columns; the whole text under --verbose."""
+    if verbose or len(text) <= WIDTH:
+        return _wrap(text, "      ") if verbose else text
+    return text[: WIDTH - 16].rstrip() + " ... (--verbose)"
 
 
 @dataclass
@@ -23,6 +36,8 @@ class ResolveResult:
     resolution: Resolution
     host: dict[str, Any] | None
     host_notes: list[str]
+    show_all: bool = False
+    verbose: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = self.resolution.to_json()
@@ -37,36 +52,63 @@ class ResolveResult:
     def exit_code(self) -> int:
         return int(ExitCode.OK if self.resolution.chosen else ExitCode.FINDINGS)
 
+    def verdict(self) -> str:
+        res = self.resolution
+        machine = res.host_summary or "any machine (no host facts)"
+        if not res.verified:
+            machine += ", unverified"
+        if res.chosen is None:
+            return f"no stack for {res.profile} on {machine}"
+        use = res.route_use
+        why = f"{use.confidence}" if use is not None else "?"
+        if use is not None and res.route_why and res.route_why != use.confidence:
+            why = res.route_why if res.route_why.startswith(use.confidence) else f"{use.confidence}: {res.route_why}"
+        return f"{res.profile}: {res.chosen.label()} via {res.chosen.route} ({why}) for {machine}"
+
     def render(self, console: Console) -> None:
+        res = self.resolution
+        color = "green" if res.chosen and res.chosen.confidence == "confirmed" else ("yellow" if res.chosen else "red")
+        console.print(f"[bold {color}]{_wrap(self.verdict())}[/]")
+        for note in self.host_notes + res.notes:
+            console.print(_one_line(f"note: {note}", self.verbose))
+        if res.closest and not res.chosen:
+            c = res.closest
+            console.print(_one_line(f"closest miss: {c.label()}: " + "; ".join(c.reasons), self.verbose))
+        for s in res.suggestions if not res.chosen else []:
+            console.print(_wrap(f"[yellow]fix:[/] {s}", "     "))
+        self._render_groups(console)
+        if self.show_all:
+            self._render_table(console)
+
+    def _render_groups(self, console: Console) -> None:
+        res = self.resolution
+        real = [r for r in res.rejected if r.kinds != {"older"}]
+        if res.groups:
+            console.print(f"rejected: {len(real)} candidate(s), by cause (a candidate may have several):")
+            for g in res.groups:
+                console.print(_wrap(f"  {g.count:>4}  {g.title}", "        "))
+                if g.unlock:
+                    console.print(_wrap(f"        unlock: {g.unlock}", "          "))
+        older = len(res.rejected) - len(real)
+        tail = []
+        if older:
+            tail.append(f"{older} older candidate(s) also fit")
+        if res.outside:
+            tail.append(f"{len(res.outside)} outside the profile's pins (not rejections)")
+        if tail:
+            console.print("; ".join(tail))
+        if res.rejected and not self.show_all:
+            console.print(f"every candidate with its reasons: envkit resolve {res.profile} --all")
+
+    def _render_table(self, console: Console) -> None:
         from envkit.render import table as render_table
 
         res = self.resolution
-        for note in self.host_notes + res.notes:
-            console.print(f"note: {note}")
-        if res.host_summary:
-            console.print(f"host: {res.host_summary}")
-        if res.chosen:
-            tag = "" if res.verified else " [yellow](unverified: no host facts)[/]"
-            console.print(f"[bold green]chosen[/] for {res.profile}: {res.chosen.label()} via {res.chosen.route}{tag}")
-        else:
-            console.print(f"[bold red]no stack[/] for {res.profile}")
-        shown = [r for r in res.rejected if "older" not in r.kinds] if res.chosen else res.rejected
-        if shown:
-            table = render_table(console, f"rejected candidates ({len(shown)} shown of {len(res.rejected)})")
-            table.add_column("TensorRT")
-            table.add_column("CUDA")
-            table.add_column("why not")
-            for r in shown[:MAX_ROWS]:
-                table.add_row(r.candidate["tensorrt"], r.candidate["cuda"], "\n".join(r.reasons))
-            console.print(table)
-            if len(shown) > MAX_ROWS:
-                console.print(f"... {len(shown) - MAX_ROWS} more (all of them with --json)")
-        if res.closest and not res.chosen:
-            c = res.closest
-            console.print(f"closest miss: TensorRT {c.candidate['tensorrt']} / CUDA {c.candidate['cuda']}: "
-                          + "; ".join(c.reasons))
-        for s in res.suggestions:
-            console.print(f"[yellow]fix:[/] {s}")
+        rows = [r for r in res.rejected if r.kinds != {"older"}]
+        table = render_table(console, f"rejected candidates ({len(rows)})", ("TensorRT", "CUDA", "why not"))
+        for r in rows:
+            table.add_row(r.candidate["tensorrt"], r.candidate["cuda"], "\n".join(r.reasons))
+        console.print(table)
 
 
 def resolve_command(args: argparse.Namespace, settings: Settings) -> tuple[Any, Any, Any, Any, list[str]]:
@@ -85,4 +127,5 @@ def resolve_command(args: argparse.Namespace, settings: Settings) -> tuple[Any, 
 
 def run(args: argparse.Namespace, settings: Settings) -> ResolveResult:
     _matrix, _prof, host, res, notes = resolve_command(args, settings)
-    return ResolveResult(res, host.to_json() if host is not None else None, notes)
+    return ResolveResult(res, host.to_json() if host is not None else None, notes,
+                         show_all=bool(getattr(args, "all", False)), verbose=bool(getattr(args, "verbose", False)))

@@ -18,6 +18,7 @@ from pathlib import Path
 from envkit.errors import InputError, MatrixError
 from envkit.matrix.check import Finding, check_matrix
 from envkit.matrix.model import (
+    CONFIDENCES,
     SCHEMA_VERSION,
     CudaMajor,
     CudaRelease,
@@ -163,6 +164,24 @@ TOP_KEYS = (
 )
 
 
+def _route_confidence(rr: MatrixReader, source: tuple[str, ...]) -> tuple[str, str]:
+    """(confidence, reason) of a route use: ``confidence:`` as written, else unconfirmed when the record says
+    what was not read, else confirmed; the reason is ``reason:``, the unconfirmed text, or the sources read."""
+    unconfirmed = rr.get("unconfirmed", str, None)
+    confidence = rr.get("confidence", str, None)
+    if confidence is None:
+        confidence = "unconfirmed" if unconfirmed else "confirmed"
+    elif confidence not in CONFIDENCES:
+        raise rr.fail(f"unknown confidence {confidence!r}", f"one of: {', '.join(CONFIDENCES)}",
+                      (*rr.path, "confidence"))
+    reason = rr.get("reason", str, None) or unconfirmed or ""
+    if not reason and confidence == "confirmed":
+        reason = "read in " + ", ".join(source)
+    if not reason:
+        raise rr.fail(f"a route with confidence {confidence!r} needs a `reason:`", path=(*rr.path, "confidence"))
+    return confidence, reason
+
+
 def parse_matrix(doc: Document) -> Matrix:
     """Build the typed Matrix from a parsed document; raises MatrixError on any schema error."""
     top = MatrixReader(doc)
@@ -272,12 +291,13 @@ def parse_matrix(doc: Document) -> Matrix:
         routes: list[RouteUse] = []
         for rr in r.ritems("routes"):
             rr.expect_mapping(
-                ("route", "cuda_majors", "conda", "pip", "unconfirmed", "notes", "source"),
+                ("route", "cuda_majors", "conda", "pip", "confidence", "reason", "unconfirmed", "notes", "source"),
                 required=("route", "cuda_majors"),
             )
             rsource: tuple[str, ...] = ()
             if rr.has("source"):
                 rsource = rr.meta().source
+            confidence, reason = _route_confidence(rr, rsource or r.meta().source)
             routes.append(
                 RouteUse(
                     route=rr.get("route", str, required=True),
@@ -287,6 +307,8 @@ def parse_matrix(doc: Document) -> Matrix:
                     unconfirmed=rr.get("unconfirmed", str, None),
                     notes=rr.get("notes", str, None),
                     source=rsource,
+                    confidence=confidence,
+                    reason=reason,
                 )
             )
         precisions: dict[str, str] = {}

@@ -57,8 +57,15 @@ class CudnnRelease:
     meta: Sourced
 
 
+CONFIDENCES = ("confirmed", "unconfirmed", "expected-to-fail")
+
+
 @dataclass(frozen=True)
 class RouteUse:
+    """One way to deliver one TensorRT release. ``confidence`` says how sure the matrix is that it installs:
+    confirmed (read in a primary source or observed), unconfirmed (plausible, not read), expected-to-fail
+    (the evidence says it does not solve); ``reason`` says why, in one sentence."""
+
     route: str
     cuda_majors: tuple[int, ...]
     conda: tuple[str, ...]
@@ -66,6 +73,13 @@ class RouteUse:
     unconfirmed: str | None = None
     notes: str | None = None
     source: tuple[str, ...] = ()
+    confidence: str = "confirmed"
+    reason: str = ""
+
+    @property
+    def rank(self) -> int:
+        """0 for confirmed, 1 for unconfirmed, 2 for expected-to-fail: lower is preferred."""
+        return CONFIDENCES.index(self.confidence)
 
 
 @dataclass(frozen=True)
@@ -310,6 +324,8 @@ class Matrix:
                             "cuda_majors": list(r.cuda_majors),
                             "conda": list(r.conda),
                             "pip": list(r.pip),
+                            "confidence": r.confidence,
+                            "reason": r.reason,
                             **({"unconfirmed": r.unconfirmed} if r.unconfirmed else {}),
                             **({"notes": r.notes} if r.notes else {}),
                             **({"source": self.urls(r.source)} if r.source else {}),

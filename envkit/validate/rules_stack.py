@@ -247,20 +247,24 @@ class Checker:
             dep = next((d for d in self.env.conda if d.line == e.line and d.name.lower() == e.package), None)
             channels = {_channel_name(dep.channel)} if dep is not None and dep.channel else env_channels
             serving: list[str] = []
-            doubts: list[str] = []
+            uses = []
             for use in tr.routes:
                 names = {_spec_name(t) for t in use.conda}
                 route = self.m.routes.get(use.route)
                 if e.package in names and route is not None:
                     serving.extend(route.conda_channels)
                     if channels & set(route.conda_channels):
-                        doubts.append(use.unconfirmed or "")
+                        uses.append(use)
             if serving and channels & set(serving):
-                if doubts and all(doubts) and not noted:
+                if uses and all(u.confidence == "expected-to-fail" for u in uses):
+                    self.add("warning", e.line, "route-expected-to-fail",
+                             f"{e.source}: envkit expects this conda route for TensorRT {tr.version} to fail: "
+                             f"{uses[0].reason}", self._working_route_hint())
+                elif uses and all(u.confidence != "confirmed" for u in uses) and not noted:
                     noted = True
                     self.add("info", e.line, "route-unconfirmed",
                              f"{e.source}: the matrix lists this conda route for TensorRT {tr.version}, but it is "
-                             f"unconfirmed: {doubts[0]}",
+                             f"unconfirmed: {uses[0].reason}",
                              "if the solve fails, install TensorRT from pip or a tarball instead")
                 continue
             if serving:
@@ -271,6 +275,25 @@ class Checker:
                 msg = f"{e.source}: the matrix knows no conda channel that ships `{e.package}` for TensorRT {tr.version}"
                 hint = self._conda_trt_hint(e.package)
             self.add("warning", e.line, "trt-not-on-channels", msg, hint)
+
+    def _working_route_hint(self) -> str | None:
+        """The newest TensorRT the matrix can deliver by a confirmed route for this file's CUDA major."""
+        cmaj = self.cuda.major if self.cuda is not None else None
+        for t in sorted(self.m.tensorrt, key=lambda r: _vkey(r.full_version), reverse=True):
+            for use in t.routes:
+                if use.confidence != "confirmed" or (cmaj is not None and cmaj not in use.cuda_majors):
+                    continue
+                major = cmaj if cmaj is not None else max(use.cuda_majors)
+                values = t.template_values()
+                values["cuda_major"] = str(major)
+                specs = [x.format(**values) for x in (*use.conda, *use.pip)]
+                how = "pip" if use.pip and not use.conda else "conda + pip"
+                route = self.m.routes.get(use.route)
+                extra = [self.m.pip_indexes[i] for i in (route.pip_indexes if route else ()) if i != "pypi"
+                         and i in self.m.pip_indexes]
+                index = f" with --extra-index-url {extra[0]}" if extra else ""
+                return f"CUDA {major}: TensorRT {t.full_version} installs by {how}: {', '.join(specs)}{index}"
+        return None
 
     def _conda_trt_hint(self, package: str) -> str | None:
         found = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -255,9 +256,29 @@ def test_audit_conda_routes(m: Matrix) -> None:
     t86 = m.tensorrt_release("8.6")
     assert t86
     nv = [r for r in t86.routes if r.route == "nvidia-conda"]
-    assert nv and nv[0].unconfirmed and "NOT to solve" in nv[0].unconfirmed
+    assert nv and nv[0].confidence == "expected-to-fail" and nv[0].notes and "NOT to solve" in nv[0].notes
+    assert "no conda TensorRT" in nv[0].reason
     t113 = m.tensorrt_release("11.3")
     assert t113
     cf = [r for r in t113.routes if r.route == "conda-forge"]
     assert cf and cf[0].cuda_majors == (12, 13) and cf[0].conda[0] == "libnvinfer={full_version}"
     assert "CF-TRT-113" in cf[0].source
+    assert cf[0].confidence == "unconfirmed" and cf[0].reason == cf[0].unconfirmed
+    t85 = m.tensorrt_release("8.5")
+    assert t85 and [(r.route, r.confidence) for r in t85.routes] == [("pypi-wheel", "confirmed")]
+
+
+def test_route_confidence_is_checked() -> None:
+    from envkit.errors import MatrixError
+    from envkit.matrix.load import loads_matrix
+
+    text = (ROOT / "matrix.yaml").read_text()
+    bad = text.replace("        confidence: expected-to-fail\n", "        confidence: maybe\n", 1)
+    assert bad != text
+    with pytest.raises(MatrixError, match="unknown confidence 'maybe'"):
+        loads_matrix(bad)
+    no_reason = re.sub(r"        reason: \"NVIDIA ships no conda[^\n]*\n", "", text)
+    no_reason = no_reason.replace("        notes: >-\n          expected NOT to solve.", "        notes: >-\n          x", 1)
+    assert no_reason != text
+    with pytest.raises(MatrixError, match="needs a `reason:`"):
+        loads_matrix(no_reason)
