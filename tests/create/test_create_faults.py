@@ -18,7 +18,7 @@ from envkit.context import Settings
 from envkit.create.pipeline import CreateRequest, create_env
 from envkit.create.staging import env_lock, recover
 from envkit.envs import env_state, old_dir, staging_dir
-from envkit.errors import DiskFullError, InstallError, LockedError
+from envkit.errors import DiskFullError, LockedError
 
 pytestmark = pytest.mark.slow
 
