@@ -5,9 +5,12 @@ The ``tensorrt-cuNN-bindings==V`` wheel alone is not usable in a conda environme
 * it installs only the module ``tensorrt_bindings``; ``import tensorrt`` comes from the frontend
   ``tensorrt-cuNN==V`` (a pure-Python sdist whose ``tensorrt/__init__.py`` re-exports
   ``tensorrt_bindings``), which depends on the ``tensorrt-cuNN-libs`` stub that needs NVIDIA's index;
-* its ``tensorrt.so`` has RPATH ``$ORIGIN`` only and needs ``libnvinfer.so.MAJOR``,
-  ``libnvinfer_plugin.so.MAJOR`` and ``libnvonnxparser.so.MAJOR``, which conda-forge puts in
-  ``$PREFIX/lib``, where the loader does not look.
+* its ``tensorrt.so`` needs ``libnvinfer.so.MAJOR``, ``libnvinfer_plugin.so.MAJOR`` and
+  ``libnvonnxparser.so.MAJOR``, which conda-forge puts in ``$PREFIX/lib``, where the loader does not
+  look: the search path the wheel gives it never reaches ``$PREFIX/lib`` (read from the real wheels'
+  dynamic sections: 10.16.1.11 has RUNPATH ``$ORIGIN:$ORIGIN/../_libs):$ORIGIN/../lib:$ORIGIN/../../../Release/lib``,
+  i.e. ``tensorrt_bindings/``, ``site-packages/_libs)`` and ``site-packages/lib``; 11.4.0.106 has
+  RPATH ``$ORIGIN`` only; tests/smoke/test_payload_trt.py reads both).
 
 ``tensorrt_bindings/__init__.py`` first runs ``import tensorrt_libs`` (NVIDIA's hook for the libs
 wheel, which preloads the libraries). ``apply_trt_fixup`` uses that hook: it writes a small

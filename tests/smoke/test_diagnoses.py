@@ -93,10 +93,11 @@ def _expect() -> dict[str, str]:
 
 
 def test_engine_key_format() -> None:
-    key = engine_key("envkit-smoke", "de64c77f5fc657178c930d9e", "9.0", "10.13.0.35", [[1, 3, 224, 224]], "fp16")
-    assert key == "envkit-smoke-de64c77f5fc6-sm90-trt10.13.0.35-1x3x224x224-fp16.engine"
+    key = engine_key("envkit-smoke", "de64c77f5fc657178c930d9e", "9.0", "10.13.0.35", [[1, 3, 224, 224]], "fp16",
+                     device="NVIDIA H200", driver="580.95.05")
+    assert key == "envkit-smoke-de64c77f5fc6-NVIDIA_H200-sm90-drv580-trt10.13.0.35-1x3x224x224-fp16.engine"
     two = engine_key("my model/v2", "f" * 64, "8.6", "8.6.1", [[1, 3, 640, 640], [1, 4]], "fp32")
-    assert two == "my_model_v2-ffffffffffff-sm86-trt8.6.1-1x3x640x640_1x4-fp32.engine"
+    assert two == "my_model_v2-ffffffffffff-gpu-sm86-drvunknown-trt8.6.1-1x3x640x640_1x4-fp32.engine"
 
 
 def test_engine_cache_hit_then_corruption_forces_rebuild(tmp_path: Path) -> None:

@@ -5,7 +5,13 @@ Runs inside the environment's Python (see payload.py). Uses only the API the fou
 set_tensor_address / execute_async_v3. Version branches (``trt_major``):
   8.x   EXPLICIT_BATCH network flag, FP16 through BuilderFlag.FP16;
   10.x  no flag needed, FP16 through BuilderFlag.FP16;
-  11+   no weak typing: FP16 comes from the FP16 variant of the model, built STRONGLY_TYPED.
+  11+   no weak typing: FP16 comes from the FP16 variant of the model (STRONGLY_TYPED is the default
+        there and the flag is deprecated: it is set only where it exists).
+Every version: TF32 is cleared for FP32 builds where the flag exists (on by default, 11.x included);
+plugins are registered (init_libnvinfer_plugins) before an engine is deserialized; inputs whose
+location is the host (shape tensors) get host buffers; outputs whose shape depends on the input
+values (-1 after the input shapes are set, e.g. NonZero) get an IOutputAllocator. The engine cache
+key and sidecar name the GPU model and the driver's major version (engines are specific to both).
 Device memory for the I/O comes from payload.CudaRuntime (libcudart through ctypes).
 """
 
@@ -16,7 +22,6 @@ import importlib
 import json
 import os
 import re
-import statistics
 import tempfile
 import time
 from typing import TYPE_CHECKING, Any
@@ -67,11 +72,36 @@ def libnvinfer_mismatch(mapped: list[str], trt_version: str) -> str | None:
     return None
 
 
-def engine_key(name: str, sha256: str, cc: str, trt_version: str, shapes: list[list[int]], precision: str) -> str:
-    """<model>-<sha12>-sm90-trt10.13.0.35-1x3x224x224-fp16.engine (one shape per input, joined by '_')."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:40] or "model"
+def _slug(text: str, limit: int) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:limit]
+
+
+def driver_major(version: str | None) -> str:
+    """'580.95.05' -> '580'; unknown -> '' (the key and the sidecar then say so)."""
+    v = _vt(version)
+    return str(v[0]) if v else ""
+
+
+def engine_key(name: str, sha256: str, cc: str, trt_version: str, shapes: list[list[int]], precision: str,
+               device: str = "", driver: str = "") -> str:
+    """<model>-<sha12>-<GPU model>-sm90-drv580-trt10.13.0.35-1x3x224x224-fp16.engine.
+
+    One shape per input, joined by '_'. An engine is specific to the GPU model, not only its SM
+    (TensorRT: "Using an engine plan file across different models of devices is not recommended"),
+    so an A100 and an A30 (both sm_80) sharing a cache get different keys; and to the driver branch.
+    """
+    safe = _slug(name, 40) or "model"
     shape = "_".join("x".join(str(d) for d in s) for s in shapes)
-    return f"{safe}-{sha256[:12]}-sm{cc.replace('.', '')}-trt{trt_version}-{shape}-{precision}.engine"
+    gpu = _slug(device, 32) or "gpu"
+    return (f"{safe}-{sha256[:12]}-{gpu}-sm{cc.replace('.', '')}-drv{driver_major(driver) or 'unknown'}-"
+            f"trt{trt_version}-{shape}-{precision}.engine")
+
+
+def cache_expect(trt_version: str, cc: str, sha256: str, precision: str, device: str, driver: str
+                 ) -> dict[str, Any]:
+    """What a cached engine's sidecar must say to be reused."""
+    return {"trt_version": trt_version, "compute_capability": cc, "model_sha256": sha256, "precision": precision,
+            "device": device, "driver_major": driver_major(driver)}
 
 
 def load_cached_engine(path: str, expect: dict[str, Any]) -> tuple[bytes | None, str]:
@@ -122,15 +152,39 @@ def trt_major(trt_mod: Any) -> int:
     return v[0] if v else 0
 
 
-def network_flags(major: int, strongly_typed: bool) -> int:
-    import tensorrt as trt
+def network_flags(creation_flags: Any, major: int, strongly_typed: bool) -> int:
+    """Bit mask for ``create_network`` from ``trt.NetworkDefinitionCreationFlag``, each flag only where it exists.
 
+    EXPLICIT_BATCH: 8.x only (the default since 10, gone in 11). STRONGLY_TYPED: asked for on 11+ where
+    it still exists (deprecated and ignored there: strong typing is the only mode), never assumed.
+    """
     flags = 0
-    if major < 10:  # 8.x: explicit batch must be asked for (removed in 11, the default since 10)
-        flags |= 1 << int(trt.NetworkDefinitionCreationFlag.EXPLICIT_BATCH)
-    if strongly_typed:
-        flags |= 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
+    explicit = getattr(creation_flags, "EXPLICIT_BATCH", None)
+    if major < 10 and explicit is not None:
+        flags |= 1 << int(explicit)
+    strong = getattr(creation_flags, "STRONGLY_TYPED", None)
+    if strongly_typed and strong is not None:
+        flags |= 1 << int(strong)
     return flags
+
+
+def fp32_flags_to_clear(builder_flags: Any, precision: str) -> list[Any]:
+    """The BuilderFlag members to clear so an FP32 engine computes in FP32: TF32, on every version that has it.
+
+    TF32 is on by default (8.x, 10.x and 11.x alike); left on, Ampere and later GPUs run FP32 convolutions and
+    matmuls in TF32 and the comparison with the float64 reference fails falsely (Polygraphy clears it too).
+    """
+    tf32 = getattr(builder_flags, "TF32", None)
+    return [tf32] if precision == "fp32" and tf32 is not None else []
+
+
+def register_plugins(trt_mod: Any, logger: Any) -> bool | None:
+    """trt.init_libnvinfer_plugins(logger, ""): needed before deserializing an engine that uses TensorRT's plugins
+    (NVIDIA's samples do it first). None when the bindings have no such function."""
+    init = getattr(trt_mod, "init_libnvinfer_plugins", None)
+    if init is None:
+        return None
+    return bool(init(logger, ""))
 
 
 def make_logger() -> Any:
@@ -172,17 +226,17 @@ def build_engine(model: bytes, profile_shapes: dict[str, list[list[int]]], preci
     import tensorrt as trt
 
     builder: trt.Builder = trt.Builder(logger)
-    strongly_typed = major >= 11
-    flags = network_flags(major, strongly_typed)
+    flags = network_flags(trt.NetworkDefinitionCreationFlag, major, strongly_typed=major >= 11)
     network, _parser, errors = parse_onnx(builder, logger, model, flags)
     if errors:
         return None, errors
     config: trt.IBuilderConfig = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, WORKSPACE)
-    if precision == "fp16" and major < 11:
-        config.set_flag(trt.BuilderFlag.FP16)  # weak typing: 8.x / 10.x only
-    if precision == "fp32" and major < 11 and hasattr(trt.BuilderFlag, "TF32"):
-        config.clear_flag(trt.BuilderFlag.TF32)  # compare FP32 with FP32, not TF32
+    fp16 = getattr(trt.BuilderFlag, "FP16", None)  # weak typing: 8.x / 10.x only (gone in the 11.4 bindings)
+    if precision == "fp16" and major < 11 and fp16 is not None:
+        config.set_flag(fp16)
+    for flag in fp32_flags_to_clear(trt.BuilderFlag, precision):
+        config.clear_flag(flag)  # compare FP32 with FP32, not TF32
     profile = builder.create_optimization_profile()
     for name, (lo, opt, hi) in profile_shapes.items():
         profile.set_shape(name, trt.Dims(lo), trt.Dims(opt), trt.Dims(hi))
@@ -194,57 +248,6 @@ def build_engine(model: bytes, profile_shapes: dict[str, list[list[int]]], preci
     if serialized is None:
         return None, list(logger.messages[-10:]) or ["build_serialized_network returned None"]
     return bytes(memoryview(serialized)), []
-
-
-def run_engine(engine: trt.ICudaEngine, cuda: Any, feeds: dict[str, Any], runs: int
-               ) -> tuple[dict[str, Any], float]:
-    """Outputs (numpy) and median latency in ms of ``runs`` executions with execute_async_v3."""
-    import numpy as np
-    import tensorrt as trt
-
-    context: trt.IExecutionContext = engine.create_execution_context()
-    names = [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)]
-    inputs = [n for n in names if engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
-    buffers: list[int] = []
-    host_in: dict[str, Any] = {}
-    try:
-        for n in inputs:
-            dtype = np.dtype(trt.nptype(engine.get_tensor_dtype(n)))
-            arr = np.ascontiguousarray(feeds[n].astype(dtype))
-            host_in[n] = arr
-            context.set_input_shape(n, tuple(arr.shape))
-            ptr = cuda.malloc(arr.nbytes)
-            buffers.append(ptr)
-            cuda.h2d(ptr, arr.ctypes.data, arr.nbytes)
-            context.set_tensor_address(n, ptr)
-        outs: dict[str, tuple[Any, int]] = {}
-        for n in names:
-            if n in inputs:
-                continue
-            dims = context.get_tensor_shape(n)
-            shape = tuple(dims[i] for i in range(len(dims)))
-            host = np.empty(shape, dtype=np.dtype(trt.nptype(engine.get_tensor_dtype(n))))
-            ptr = cuda.malloc(host.nbytes)
-            buffers.append(ptr)
-            context.set_tensor_address(n, ptr)
-            outs[n] = (host, ptr)
-        stream = cuda.stream()
-        try:
-            times = []
-            for _ in range(runs + 1):
-                t0 = time.perf_counter()
-                if not context.execute_async_v3(stream):
-                    raise RuntimeError("execute_async_v3 returned False")
-                cuda.sync(stream)
-                times.append(time.perf_counter() - t0)
-        finally:
-            cuda.destroy_stream(stream)
-        for host, ptr in outs.values():
-            cuda.d2h(host.ctypes.data, ptr, host.nbytes)
-        return {n: v[0] for n, v in outs.items()}, statistics.median(times[1:]) * 1000
-    finally:
-        for ptr in buffers:
-            cuda.free(ptr)
 
 
 # ---------------------------------------------------------------- the layer
@@ -320,11 +323,14 @@ def check_tensorrt(layer: Any, cfg: dict[str, Any], state: dict[str, Any]) -> No
     cc = str(gpu["compute_capability"])
     precisions = ["fp32"] + (["fp16"] if _vt(cc) >= (5, 3) else [])
     logger = make_logger()
+    layer["plugins_registered"] = register_plugins(trt_mod, logger)  # before any deserialize_cuda_engine
     runtime = trt_mod.Runtime(logger)
     model_mod = _sibling("payload_model")
     layer["engines"] = {}
+    device = {"name": str(gpu.get("name") or ""), "driver": str((state.get("driver") or {}).get("version") or ""),
+              "cc": cc}
     for precision in precisions:
-        info = _one_engine(runtime, logger, cuda, cfg, prepared, precision, major, cc, version, model_mod,
+        info = _one_engine(runtime, logger, cuda, cfg, prepared, precision, major, device, version, model_mod,
                            state.get("ort_outputs") or {})
         layer["engines"][precision] = info
         if info.get("error"):
@@ -349,17 +355,17 @@ def check_tensorrt(layer: Any, cfg: dict[str, Any], state: dict[str, Any]) -> No
 
 
 def _one_engine(runtime: trt.Runtime, logger: Any, cuda: Any, cfg: dict[str, Any],
-                prepared: dict[str, Any], precision: str, major: int, cc: str, version: str, model_mod: Any,
-                ort_out: dict[str, Any]) -> dict[str, Any]:
+                prepared: dict[str, Any], precision: str, major: int, device: dict[str, str], version: str,
+                model_mod: Any, ort_out: dict[str, Any]) -> dict[str, Any]:
     strongly_fp16 = precision == "fp16" and major >= 11 and prepared.get("bytes_fp16") is not None
     model = prepared["bytes_fp16"] if strongly_fp16 else prepared["bytes"]
     if precision == "fp16" and major >= 11 and not strongly_fp16:
         return {"error": "TensorRT 11 has no FP16 flag and the user model is not FP16: skipped", "skipped": True}
     shapes = [prepared["profile"][n][1] for n in prepared["inputs"]]
-    key = engine_key(prepared["name"], prepared["sha256"], cc, version, shapes, precision)
+    key = engine_key(prepared["name"], prepared["sha256"], device["cc"], version, shapes, precision,
+                     device=device["name"], driver=device["driver"])
     path = os.path.join(cfg.get("cache_dir") or tempfile.gettempdir(), key)
-    expect = {"trt_version": version, "compute_capability": cc, "model_sha256": prepared["sha256"],
-              "precision": precision}
+    expect = cache_expect(version, device["cc"], prepared["sha256"], precision, device["name"], device["driver"])
     data, cache = load_cached_engine(path, expect)
     info: dict[str, Any] = {"engine_path": path, "strongly_typed": major >= 11}
     engine = None
@@ -389,7 +395,13 @@ def _one_engine(runtime: trt.Runtime, logger: Any, cuda: Any, cfg: dict[str, Any
     info["engine_cache"] = cache
     info["engine_bytes"] = len(data or b"")
     feeds = prepared["feeds"]
-    outputs, latency = run_engine(engine, cuda, feeds, model_mod.RUNS)
+    io_mod = _sibling("payload_trt_io")
+    try:
+        outputs, latency, info["data_dependent_outputs"] = io_mod.run_engine(engine, cuda, feeds, model_mod.RUNS,
+                                                                             prepared.get("profile"))
+    except io_mod.EngineIOError as exc:
+        info["error"], info["fix"] = str(exc), exc.fix
+        return info
     info["latency_ms_median"] = round(latency, 4)
     info["runs"] = model_mod.RUNS
     tol = model_mod.TOLERANCE[precision]
