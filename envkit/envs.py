@@ -19,7 +19,6 @@ Every environment envkit built successfully has ``<prefix>/conda-meta/envkit.jso
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Any
 
 from envkit.context import Settings
 from envkit.errors import InputError
+from envkit.fsutil import sha256_file
 from envkit.smoke.report import saved_summary
 
 RECORD = "envkit.json"
@@ -123,10 +123,6 @@ def env_dir_for(name: str, settings: Settings | None = None) -> Path:
 def in_conda_envs_dirs(prefix: Path, settings: Settings | None = None) -> bool:
     parent = prefix.resolve().parent
     return any(parent == d.resolve() for d in envs_dirs(settings) if d.exists())
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def read_record(prefix: Path) -> dict[str, Any] | None:

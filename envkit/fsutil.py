@@ -1,7 +1,8 @@
-"""File-system helpers shared by every module that writes a file a reader must never see half-written."""
+"""File-system helpers: reading a file a person named, atomic writes, the one file hash, a prefix's Python."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -21,6 +22,24 @@ def read_input(path: Path | str, expected: str) -> bytes:
         raise InputError(f"is a directory, expected {expected}", file=str(p)) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", file=str(p)) from None
+
+
+def find_python(prefix: Path) -> Path | None:
+    """An environment's interpreter: <prefix>/bin/python, bin/python3 (or python.exe on Windows)."""
+    for rel in ("bin/python", "bin/python3", "python.exe"):
+        p = Path(prefix) / rel
+        if p.exists():
+            return p
+    return None
+
+
+def sha256_file(path: Path | str) -> str:
+    """The sha256 of a file's bytes (hex), read in 1 MiB chunks: the one file hash of envkit."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def write_atomic(path: Path | str, data: str | bytes, *, fsync: bool = False) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envkit.errors import ProfileError
-from envkit.versions import V, spec
+from envkit.versions import spec
 from envkit.yamlio import Reader, did_you_mean, load
 
 if TYPE_CHECKING:
@@ -190,6 +190,3 @@ def check_precisions(prof: Profile, known: list[str]) -> None:
                 key=f"precisions[{i}]",
             )
 
-
-def newest_first(versions: list[str]) -> list[str]:
-    return sorted(versions, key=V, reverse=True)

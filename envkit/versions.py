@@ -53,10 +53,6 @@ def major_minor(version: str) -> str:
     return f"{rel[0]}.{rel[1] if len(rel) > 1 else 0}"
 
 
-def cmp_ge(a: str, b: str) -> bool:
-    return V(a) >= V(b)
-
-
 def sm(cc: str) -> str:
     """Compute capability "9.0" -> "sm90"."""
     rel = V(cc).release

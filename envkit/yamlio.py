@@ -8,7 +8,7 @@ model built from YAML (matrix, profiles, environment files, config) can say
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -195,13 +195,6 @@ class Reader:
     def items(self, key: str) -> list[Reader]:
         seq = self.get(key, list, [])
         return [self.child(key).child(i) for i in range(len(seq))]
-
-    def convert(self, key: str, func: Callable[[Any], T], what: str) -> T:
-        try:
-            return func(self.value[key])
-        except (ValueError, TypeError) as exc:
-            raise self.fail(f"expected {what}, got {self.value[key]!r} ({exc})", path=self.path + (key,)) from None
-
 
 def _describe(value: Any) -> str:
     if value is None:

@@ -15,7 +15,6 @@ or ``envkit create --file DIR/environment.yml --name NAME --locked --offline`` (
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import sys
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from envkit.check.repodata import local_path
 from envkit.config import redact
 from envkit.errors import BundleVerifyError, ChannelError, InputError, InstallError
+from envkit.fsutil import sha256_file
 
 if TYPE_CHECKING:
     from envkit.check.steps import EnvUnit
@@ -62,14 +62,6 @@ class BundleReport:
             "seconds": round(self.seconds, 3),
             "create": f"envkit create {self.environment} --channel {self.out.resolve().as_uri()} --offline",
         }
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _fetch(url: str, dest: Path, timeout: float = 60.0) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from envkit.context import Settings
 from envkit.create.pipeline import CreateRequest, CreateResult, create_env
+from envkit.engine.types import Reporter
 from envkit.errors import ExitCode, InputError
 from envkit.result import Message, notes
 
@@ -57,7 +58,7 @@ class RichReporter:
             self.task = None
 
 
-def make_reporter(as_json: bool) -> Any:
+def make_reporter(as_json: bool) -> Reporter | None:
     if as_json:
         return None
     if sys.stderr.isatty():
@@ -122,13 +123,10 @@ def request_from_args(args: argparse.Namespace, settings: Settings) -> CreateReq
 
         host = read_capture(host_file)
     elif name and not file:
-        try:
-            from envkit.commands._host import host_for
-            from envkit.matrix.load import load_matrix
+        from envkit.commands._host import host_for
+        from envkit.matrix.load import load_matrix
 
-            host, _notes = host_for(args, settings, load_matrix(settings.matrix_path))
-        except ImportError:  # pragma: no cover
-            host = None
+        host, _notes = host_for(args, settings, load_matrix(settings.matrix_path))
     return CreateRequest(
         profile=None if file else name,
         file=Path(file) if file else None,

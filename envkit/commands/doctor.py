@@ -45,8 +45,6 @@ def matrix_cc_lookup(settings: Settings, messages: list[str]) -> CcLookup:
                 from envkit.matrix.load import load_matrix
 
                 state["fn"] = load_matrix(settings.matrix_path, check=False).compute_capability_for
-            except (ImportError, AttributeError) as exc:
-                messages.append(f"compute capability by GPU name unavailable (matrix code: {exc})")
             except EnvkitError as exc:
                 messages.append(f"compute capability by GPU name unavailable: {exc.message}")
         fn = state["fn"]

@@ -44,11 +44,8 @@ def resolve_prefix(args: argparse.Namespace, settings: Settings) -> Path:
     name = getattr(args, "name", None)
     if not name:
         raise InputError("name an environment or give --prefix DIR", hint="envkit smoke NAME | --prefix DIR")
-    try:
-        from envkit.envs import find_env
-    except ImportError:
-        raise InputError(f"cannot look up environment {name!r} by name in this build",
-                         hint="use --prefix DIR") from None
+    from envkit.envs import find_env
+
     return find_env(name, settings)
 
 

@@ -1,7 +1,7 @@
 """``envkit create``: generate, solve, install, pip, lock, record, smoke, swap (issue 3).
 
 ``create_env(request, settings, reporter=None) -> CreateResult``. Never prints; progress goes to the
-``reporter`` (``step(name, detail)``, ``progress(kind, done, total, label)``, both optional).
+``reporter`` (an ``envkit.engine.types.Reporter``: ``step(name, detail)``, ``progress(kind, done, total, label)``).
 
 Flow for a profile NAME (``--file`` skips step 1):
 
@@ -28,8 +28,10 @@ from typing import Any
 
 from envkit.config import Config, load_config, redact
 from envkit.context import Settings
-from envkit.envs import env_dir_for, in_conda_envs_dirs, read_record, sha256_file, staging_dir, validate_name
+from envkit.engine.types import Reporter
+from envkit.envs import env_dir_for, in_conda_envs_dirs, read_record, staging_dir, validate_name
 from envkit.errors import EnvkitError, InputError, InstallError, SmokeError
+from envkit.fsutil import find_python, sha256_file
 
 
 @dataclass
@@ -118,8 +120,8 @@ def resolve_channels(env_channels: list[str], override: list[str], config: Confi
     return out, mirrored
 
 
-def _step(reporter: Any, name: str, detail: str = "") -> None:
-    if reporter is not None and hasattr(reporter, "step"):
+def _step(reporter: Reporter | None, name: str, detail: str = "") -> None:
+    if reporter is not None:
         reporter.step(name, detail)
 
 
@@ -152,7 +154,7 @@ def _target_path(request: CreateRequest, env_name: str | None, settings: Setting
     return name, env_dir_for(name, settings)
 
 
-def create_env(request: CreateRequest, settings: Settings, reporter: Any = None) -> CreateResult:
+def create_env(request: CreateRequest, settings: Settings, reporter: Reporter | None = None) -> CreateResult:
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     from envkit.envfile import read_env_file
@@ -232,7 +234,7 @@ def _build(
     channels: list[str],
     mirrored: dict[str, str],
     offline: bool,
-    reporter: Any,
+    reporter: Reporter | None,
     timings: dict[str, float],
 ) -> None:
     from envkit.create.record import PendingLock, stack_of, write_record
@@ -358,13 +360,8 @@ def _build(
     swap.finish()
 
 
-def _smoke(staging: Path, result: CreateResult, reporter: Any) -> dict[str, Any] | None:
-    try:
-        from envkit.smoke import smoke_prefix
-    except ImportError:
-        result.notes.append("smoke test skipped: envkit.smoke is not available")
-        return None
-    from envkit.create.pipstep import find_python
+def _smoke(staging: Path, result: CreateResult, reporter: Reporter | None) -> dict[str, Any] | None:
+    from envkit.smoke import smoke_prefix
 
     if find_python(staging) is None:
         result.notes.append("smoke test skipped: the environment has no python")

@@ -22,6 +22,7 @@ from pathlib import Path
 from envkit.config import redact_text
 from envkit.envfile import PipDep
 from envkit.errors import InstallError
+from envkit.fsutil import find_python
 
 NVIDIA_INDEX = "https://pypi.nvidia.com"
 
@@ -33,14 +34,6 @@ class PipOutcome:
     seconds: float
     packages: list[str]
     notes: list[str] = field(default_factory=list)
-
-
-def find_python(prefix: Path) -> Path | None:
-    for rel in ("bin/python", "bin/python3"):
-        p = prefix / rel
-        if p.exists():
-            return p
-    return None
 
 
 def pip_argv(python: Path, deps: Sequence[PipDep], *, use_uv: bool | None = None) -> tuple[str, list[str]]:

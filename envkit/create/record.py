@@ -19,8 +19,8 @@ from typing import Any
 
 from envkit import __version__
 from envkit.config import redact
-from envkit.envs import RECORD, sha256_file
-from envkit.fsutil import write_atomic
+from envkit.envs import RECORD
+from envkit.fsutil import sha256_file, write_atomic
 
 SCHEMA = "envkit.env/1"
 STACK_PACKAGES = {

@@ -101,13 +101,6 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _rmtree(path: Path) -> None:
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path)
-
-
 def _trash(path: Path) -> None:
     """Rename ``path`` out of the way (instant), then delete it."""
     t = path.parent / f".{path.name}.envkit-trash-{os.getpid()}-{time.monotonic_ns()}"

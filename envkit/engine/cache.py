@@ -32,6 +32,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from envkit.engine.types import Record
+from envkit.fsutil import sha256_file
 
 STAMPS = "envkit-verified"
 
@@ -254,8 +255,6 @@ def _matches_stamp(d: str, stamp: dict[str, list[int]]) -> bool:
 
 
 def _hash_check(d: Path) -> bool:
-    import hashlib
-
     try:
         entries = json.loads((d / "info" / "paths.json").read_text())["paths"]
     except (OSError, ValueError, KeyError):
@@ -267,7 +266,7 @@ def _hash_check(d: Path) -> bool:
         f = d / e["_path"]
         try:
             size = f.stat().st_size
-            if size != e.get("size_in_bytes", size) or hashlib.sha256(f.read_bytes()).hexdigest() != sha:
+            if size != e.get("size_in_bytes", size) or sha256_file(f) != sha:
                 return False
         except OSError:
             return False

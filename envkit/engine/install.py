@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from envkit.config import redact_text
-from envkit.engine.types import InstallStats, Record, says_not_found, says_unreachable
+from envkit.engine.types import InstallStats, Record, Reporter, says_not_found, says_unreachable
 from envkit.errors import ChannelError, DiskFullError, EnvkitError, InstallError
 
 
@@ -22,7 +22,7 @@ class _Bridge:
     """Adapts rattler's InstallerReporter callbacks to envkit's stats (the lean set: every callback
     costs a GIL round trip from rattler's threads, so only what is needed is implemented)."""
 
-    def __init__(self, stats: InstallStats, reporter: Any, on_cached: Callable[[str], None] | None = None) -> None:
+    def __init__(self, stats: InstallStats, reporter: Reporter | None, on_cached: Callable[[str], None] | None = None) -> None:
         self.stats = stats
         self.reporter = reporter
         self.on_cached = on_cached
@@ -54,7 +54,7 @@ class _ProgressBridge(_Bridge):
     """Per-operation callbacks too: progress for envkit's Reporter, link/unlink counts."""
 
     def _progress(self, label: str) -> None:
-        if self.reporter is not None and hasattr(self.reporter, "progress"):
+        if self.reporter is not None:
             self.reporter.progress("install", self.done, self.total or None, label)
 
     def on_transaction_start(self, total_operations: int) -> None:
@@ -98,10 +98,10 @@ class _CachedProgressBridge(_Cached, _ProgressBridge):
     pass
 
 
-def _bridge(stats: InstallStats, reporter: Any, on_cached: Callable[[str], None] | None, fresh: bool) -> _Bridge:
+def _bridge(stats: InstallStats, reporter: Reporter | None, on_cached: Callable[[str], None] | None, fresh: bool) -> _Bridge:
     """The leanest bridge that still serves ``reporter``, ``on_cached`` and exact link counts
     (into a fresh prefix every operation is a link, so those need no per-operation callback)."""
-    progress = (reporter is not None and hasattr(reporter, "progress")) or not fresh
+    progress = reporter is not None or not fresh
     if on_cached is not None:
         return (_CachedProgressBridge if progress else _CachedBridge)(stats, reporter, on_cached)
     return (_ProgressBridge if progress else _Bridge)(stats, reporter)
@@ -112,7 +112,7 @@ def install(
     prefix: Path,
     *,
     cache_dir: Path,
-    reporter: Any = None,
+    reporter: Reporter | None = None,
     execute_link_scripts: bool = True,
     target_prefix: Path | None = None,
     on_cached: Callable[[str], None] | None = None,

@@ -16,7 +16,6 @@ This module imports rattler lazily, inside functions, through nothing but the lo
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from envkit.engine.solve import channel_url
 from envkit.engine.types import Record, Target
 from envkit.envfile import EnvFile
 from envkit.errors import InputError
-from envkit.fsutil import write_atomic
+from envkit.fsutil import sha256_file, write_atomic
 
 ENV = "default"
 __all__ = ["Lock", "lock_matches", "lock_mismatches", "lock_paths", "read_lock", "write_explicit", "write_lock"]
@@ -42,11 +41,7 @@ class Lock:
 
     @property
     def sha256(self) -> str:
-        return file_sha256(self.path)
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return sha256_file(self.path)
 
 
 def write_lock(records: list[Record], target: Target, channels: list[str], path: Path) -> str:
@@ -65,7 +60,7 @@ def write_lock(records: list[Record], target: Target, channels: list[str], path:
     tmp = path.with_name(path.name + ".tmp")
     lf.to_path(tmp)
     tmp.replace(path)
-    return file_sha256(path)
+    return sha256_file(path)
 
 
 def _redacted_record(r: Record) -> Any:

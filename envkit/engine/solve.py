@@ -26,10 +26,6 @@ def channel_url(channel: str) -> str:
     return channel
 
 
-def _is_http(channel: str) -> bool:
-    return channel.startswith(("http://", "https://")) or ("://" not in channel and not channel.startswith("/"))
-
-
 def _gateway(cache_dir: Path, offline: bool) -> Any:
     """A fresh Gateway per solve: no stale in-memory repodata (file:// channels are re-read)."""
     from rattler import Gateway

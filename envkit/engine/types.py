@@ -89,7 +89,7 @@ class InstallStats:
 
 
 class Reporter(Protocol):
-    """What envkit's core tells a progress display (the CLI passes one in). All optional."""
+    """What envkit's core tells a progress display (the CLI passes one in, or None for no display)."""
 
     def step(self, name: str, detail: str = "") -> None: ...
 

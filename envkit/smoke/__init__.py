@@ -7,13 +7,12 @@
 from __future__ import annotations
 
 from envkit.smoke.report import SCHEMA, SmokeReport, layer_needed, load_saved_report
-from envkit.smoke.runner import activation_env, find_python, read_pins, smoke_prefix
+from envkit.smoke.runner import activation_env, read_pins, smoke_prefix
 
 __all__ = [
     "SCHEMA",
     "SmokeReport",
     "activation_env",
-    "find_python",
     "layer_needed",
     "load_saved_report",
     "read_pins",

@@ -6,43 +6,24 @@ started with the environment's interpreter and activation variables.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from envkit.errors import InputError
+from envkit.fsutil import find_python
+from envkit.proc import ProcResult, run
 from envkit.smoke.report import SmokeReport, layer_needed, save_report
 
 PAYLOAD = Path(__file__).resolve().parent / "payload" / "payload.py"
 # stripped from the inherited environment: they would make the environment's Python import envkit's packages
 _LEAKY_VARS = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "CONDA_SHLVL")
-
-
-@dataclass
-class _Proc:
-    returncode: int | None
-    stdout: str
-    stderr: str
-    timed_out: bool
-    not_found: bool
-    seconds: float
-
-
-def find_python(prefix: Path) -> Path | None:
-    """The environment's interpreter: <prefix>/bin/python, python3 (or python.exe on Windows)."""
-    for rel in ("bin/python", "bin/python3", "python.exe"):
-        p = Path(prefix) / rel
-        if p.exists():
-            return p
-    return None
 
 
 def read_pins(prefix: Path) -> dict[str, str | None]:
@@ -106,30 +87,6 @@ def activation_env(prefix: Path, base: dict[str, str] | None = None) -> dict[str
     env["CONDA_DEFAULT_ENV"] = prefix.name
     env["PATH"] = os.pathsep.join([str(prefix / "bin"), *[p for p in env.get("PATH", "").split(os.pathsep) if p]])
     return env
-
-
-def _run(argv: list[str], *, timeout: float, env: dict[str, str]) -> _Proc:
-    try:
-        procmod: Any = importlib.import_module("envkit.proc")  # the shared subprocess wrapper, when present
-    except ImportError:
-        procmod = None
-    if procmod is not None and hasattr(procmod, "run"):
-        r: Any = procmod.run(argv, timeout=timeout, env=env)
-        err = getattr(r, "error", None)
-        not_found = bool(r.not_found) or (r.returncode is None and bool(err) and not r.timed_out)
-        return _Proc(r.returncode, r.stdout or "", (r.stderr or "") + (err or ""), bool(r.timed_out), not_found,
-                     float(r.seconds))
-    t0 = time.monotonic()
-    try:
-        p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False,
-                           stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-        err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
-        return _Proc(None, out, err, True, False, time.monotonic() - t0)
-    except (FileNotFoundError, PermissionError) as e:
-        return _Proc(None, "", str(e), False, True, time.monotonic() - t0)
-    return _Proc(p.returncode, p.stdout, p.stderr, False, False, time.monotonic() - t0)
 
 
 def _payload_failure(reason: str, diagnosis: str, fix: str, stderr: str = "", seconds: float = 0.0) -> dict[str, Any]:
@@ -200,7 +157,7 @@ def smoke_prefix(
         }
         run_env = activation_env(prefix, env)
         argv = [str(exe), str(PAYLOAD), "--config", json.dumps(config)]
-        proc = _run(argv, timeout=timeout, env=run_env)
+        proc = run(argv, timeout=timeout, env=run_env)
         report.layers.extend(_interpret(proc, exe, timeout, report))
     for lay in report.layers:
         lay["needed"] = layer_needed(str(lay.get("name")), lay, pins, model=model is not None)
@@ -210,11 +167,11 @@ def smoke_prefix(
     return report
 
 
-def _interpret(proc: _Proc, exe: Path, timeout: float, report: SmokeReport) -> list[dict[str, Any]]:
-    if proc.not_found:
+def _interpret(proc: ProcResult, exe: Path, timeout: float, report: SmokeReport) -> list[dict[str, Any]]:
+    if proc.not_found or proc.error:
         return [_payload_failure(
             f"cannot run {exe}",
-            f"{exe} could not be started: {proc.stderr.strip() or 'no such file or not executable'}",
+            f"{exe} could not be started: {proc.error or 'no such file or not executable'}",
             "check the interpreter path (--python) or rebuild the environment with `envkit create --force`",
         )]
     if proc.timed_out:

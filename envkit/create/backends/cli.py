@@ -6,9 +6,11 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from envkit.engine.types import Reporter
 from envkit.errors import EnvkitError, InstallError, ToolMissingError
+from envkit.fsutil import sha256_file
 
 if TYPE_CHECKING:
     from envkit.context import Settings
@@ -33,9 +35,6 @@ class _CliBackend:
 
     def create_argv(self, prefix: Path, env_file: Path) -> list[str]:
         return [self._exe(), "env", "create", "--prefix", str(prefix), "--file", str(env_file), "--yes"]
-
-    def update_argv(self, prefix: Path, env_file: Path) -> list[str]:
-        return [self._exe(), "env", "update", "--prefix", str(prefix), "--file", str(env_file), "--prune"]
 
     def remove_argv(self, prefix: Path) -> list[str]:
         return [self._exe(), "env", "remove", "--prefix", str(prefix), "--yes"]
@@ -64,9 +63,6 @@ class MicromambaCliBackend(_CliBackend):
     def create_argv(self, prefix: Path, env_file: Path) -> list[str]:
         return [self._exe(), "create", "-y", "-p", str(prefix), "-f", str(env_file)]
 
-    def update_argv(self, prefix: Path, env_file: Path) -> list[str]:
-        return [self._exe(), "update", "-y", "-p", str(prefix), "-f", str(env_file)]
-
     def remove_argv(self, prefix: Path) -> list[str]:
         return [self._exe(), "env", "remove", "-y", "-p", str(prefix)]
 
@@ -77,7 +73,7 @@ def create_with_backend(
     env_file: Path,
     name: str | None,
     prefix: Path,
-    reporter: Any = None,
+    reporter: Reporter | None = None,
 ) -> CreateResult:
     """Build ``prefix`` with an external tool. conda embeds the prefix in files, so the tool installs into
     the final path; an existing environment is moved aside first and restored on failure (same
@@ -108,7 +104,7 @@ def create_with_backend(
                 swap.moved_old = True
             swap.swapped = True
             argv = backend.create_argv(prefix, env_file)
-            if reporter is not None and hasattr(reporter, "step"):
+            if reporter is not None:
                 reporter.step(backend.name, " ".join(argv))
             res = run(argv, timeout=float(os.environ.get("ENVKIT_BACKEND_TIMEOUT", "7200")), env=clean_env())
             if not res.ok:
@@ -124,7 +120,6 @@ def create_with_backend(
 
 
 def _write_record(prefix: Path, env_file: Path, name: str | None, backend: str) -> None:
-    import hashlib
     import json
 
     from envkit import __version__
@@ -138,7 +133,7 @@ def _write_record(prefix: Path, env_file: Path, name: str | None, backend: str) 
         "name": name,
         "prefix": str(prefix),
         "env_file": str(env_file),
-        "spec_hash": hashlib.sha256(env_file.read_bytes()).hexdigest(),
+        "spec_hash": sha256_file(env_file),
         "lock_file": None,
         "lock_hash": None,
         "backend": backend,
