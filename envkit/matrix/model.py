@@ -105,6 +105,15 @@ class TensorRTRelease:
     def pip_version(self) -> str:
         return self.pypi_version or self.full_version
 
+    def template_values(self, cuda_version: str | None = None) -> dict[str, str]:
+        """Values for the {placeholders} of this release's route strings."""
+        out = {"version": self.version, "full_version": self.full_version, "pypi_version": self.pip_version}
+        if cuda_version:
+            out["cuda_version"] = cuda_version
+            out["cuda_major"] = str(major(cuda_version))
+        return out
+
+
 @dataclass(frozen=True)
 class Route:
     id: str
