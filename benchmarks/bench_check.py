@@ -124,16 +124,16 @@ def bare_rattler(envs: list[tuple[list[str], list[str], str]], cache: Path) -> N
     import rattler
     from rattler.repo_data.gateway import SourceConfig
 
-    from envkit.check.targets import parse_target
-    from envkit.engine.rattler_engine import _generic
+    from envkit.engine.solve import rattler_virtual_packages
+    from envkit.host.machines import Machine
 
     gw = rattler.Gateway(cache_dir=cache, default_config=SourceConfig(sharded_enabled=False))
     for specs, channels, _ in envs:
         cuda = next(s.split("=")[1] for s in specs if s.startswith("cuda-version="))
         for spec in TARGETS:
-            t = parse_target(spec, matrix=_matrix())
+            t = Machine.from_spec(spec, matrix=_matrix()).solve_target(cuda)
             asyncio.run(rattler.solve(channels, specs, gateway=gw, platforms=[t.platform, "noarch"],
-                                      virtual_packages=_generic(t.virtual_packages(cuda))))
+                                      virtual_packages=rattler_virtual_packages(t)))
 
 
 @functools.cache

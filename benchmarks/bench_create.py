@@ -93,10 +93,10 @@ def main() -> None:
 
     from envkit.context import Settings
     from envkit.create.pipeline import CreateRequest, create_env
-    from envkit.engine.rattler_engine import target_for_host
+    from envkit.host.machines import Machine
 
-    vps = list(target_for_host(None).virtual_packages)
     settings = Settings.from_env(project=str(work))
+    vps = Machine.from_probe(settings).solve_target().strings()
 
     def set_cache(path: Path) -> None:
         os.environ["RATTLER_CACHE_DIR"] = str(path)

@@ -22,6 +22,7 @@ from envkit.versions import V, major
 
 if TYPE_CHECKING:
     from envkit.context import Settings
+    from envkit.host.machines import Machine
     from envkit.host.model import HostInfo
     from envkit.matrix.model import Matrix, TensorRTRelease
     from envkit.profile import Profile
@@ -176,8 +177,9 @@ def write_environment(rendered: Rendered, path: Path, *, force: bool) -> WriteOu
     return WriteOutcome(path, "overwritten-edited" if edited else "written")
 
 
-def ensure_generated(name: str, settings: Settings, host: HostInfo | None, host_file: str | None = None) -> Path:
-    """environments/NAME/environment.yml, regenerated only when its packages changed (create's step 1)."""
+def ensure_generated(name: str, settings: Settings, machine: Machine) -> Path:
+    """environments/NAME/environment.yml for ``machine`` (chosen by ``envkit.host.policy``), regenerated only
+    when its packages changed (create's step 1)."""
     from envkit.matrix.load import load_matrix
     from envkit.profile import check_precisions, load_profile
     from envkit.resolve import resolve_profile
@@ -185,24 +187,21 @@ def ensure_generated(name: str, settings: Settings, host: HostInfo | None, host_
     matrix = load_matrix(settings.matrix_path)
     prof = load_profile(name, settings)
     check_precisions(prof, list(matrix.precisions))
-    if host is None:
-        from envkit.fleet import fleet_host
-
-        host = fleet_host(prof, settings, matrix)
+    host = machine.host_facts()
     res = resolve_profile(prof, matrix, host)
     if res.chosen is None:
         raise ResolveError(
             f"no stack for profile {prof.name!r}: " + ("; ".join(res.closest.reasons) if res.closest else "no candidates"),
             "; ".join(res.suggestions) or "run `envkit resolve` for every rejected candidate",
         )
-    rendered = render(prof, res, matrix, host, regenerate_command(prof, host_file))
+    rendered = render(prof, res, matrix, host, regenerate_command(prof, machine.host_file))
     out = default_output(prof, settings)
     write_environment(rendered, out, force=False)
     return out
 
 
 def is_current(name: str, settings: Settings, host: HostInfo | None) -> bool:
-    """The generated file exists, was not edited, and regenerating it gives the same packages."""
+    """The generated file exists, was not edited, and regenerating it for ``host`` gives the same packages."""
     from envkit.matrix.load import load_matrix
     from envkit.profile import load_profile
     from envkit.resolve import resolve_profile
@@ -212,10 +211,6 @@ def is_current(name: str, settings: Settings, host: HostInfo | None) -> bool:
     path = default_output(prof, settings)
     if not path.exists() or edited_by_hand(path):
         return False
-    if host is None:
-        from envkit.fleet import fleet_host
-
-        host = fleet_host(prof, settings, matrix)
     res = resolve_profile(prof, matrix, host)
     if res.chosen is None:
         return False

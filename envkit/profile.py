@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envkit.errors import ProfileError
+from envkit.host.machines import PLATFORM_ALIASES, PLATFORMS
 from envkit.versions import spec
 from envkit.yamlio import Reader, did_you_mean, load
 
@@ -49,8 +50,6 @@ KEYS = [
     "pip",
     "targets",
 ]
-PLATFORMS = ("linux-64", "linux-aarch64", "win-64")
-PLATFORM_ALIASES = {"linux-arm64": "linux-aarch64", "linux-x86_64": "linux-64", "linux-amd64": "linux-64", "win64": "win-64"}
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,7 @@ def parse_profile(path: Path, name: str | None = None) -> Profile:
         raise r.fail(f"schema_version {sv} is not supported (this envkit reads 1)", "upgrade envkit", ("schema_version",))
     platforms = tuple(r.str_list("platforms")) or ("linux-64",)
     for i, p in enumerate(platforms):
-        if p not in PLATFORMS:
+        if p not in PLATFORMS:  # the one platform table: envkit.host.machines
             raise r.fail(
                 f"unknown platform {p!r}",
                 (f"did you mean {PLATFORM_ALIASES[p]!r}?" if p in PLATFORM_ALIASES else did_you_mean(p, PLATFORMS))

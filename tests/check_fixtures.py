@@ -168,15 +168,14 @@ class Project:
 
     def lock(self, name: str, target: str = "linux-64:cuda=12.6") -> Path:
         """Solve the generated file and write envkit.lock next to it (what `envkit create` would lock)."""
-        from envkit.check.targets import parse_target
         from envkit.engine.lockfile import lock_paths, write_lock
-        from envkit.engine.rattler_engine import Target, solve
+        from envkit.engine.rattler_engine import solve
         from envkit.envfile import read_env_file
+        from envkit.host.machines import Machine
 
         env_path = self.envs / name / "environment.yml"
         env = read_env_file(env_path)
-        t = parse_target(target)
-        tgt = Target(t.platform, t.virtual_packages("12.6"))
+        tgt = Machine.from_spec(target).solve_target("12.6")
         records = solve([d.raw for d in env.conda], env.channels, tgt, cache_dir=self.root / ".solve-cache")
         lock = lock_paths(env_path)[0]
         write_lock(records, tgt, env.channels, lock)

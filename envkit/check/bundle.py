@@ -37,10 +37,6 @@ if TYPE_CHECKING:
 
 MANIFEST = "manifest.json"
 SCHEMA = "envkit.bundle/1"
-PIP_PLATFORMS = {
-    "linux-64": ["manylinux2014_x86_64", "manylinux_2_28_x86_64", "linux_x86_64"],
-    "linux-aarch64": ["manylinux2014_aarch64", "manylinux_2_28_aarch64", "linux_aarch64"],
-}
 
 
 @dataclass
@@ -119,9 +115,11 @@ def download_wheels(env: EnvFile, out: Path, index: str, platform: str, python: 
         parts = (opt.option or "").replace("=", " ").split()
         if len(parts) == 2 and parts[0] == "--extra-index-url":
             argv += parts
-    if platform in PIP_PLATFORMS and python:
+    from envkit.host.machines import PLATFORMS
+
+    if platform in PLATFORMS and python:
         argv += ["--only-binary=:all:", "--python-version", python]
-        for tag in PIP_PLATFORMS[platform]:
+        for tag in PLATFORMS[platform].wheel_tags:
             argv += ["--platform", tag]
     argv += [d.raw.strip() for d in reqs]
     from envkit.proc import clean_env, run
@@ -208,7 +206,7 @@ def make_bundle(unit: EnvUnit, out: Path, *, pip_index: str, env_vars: dict[str,
         "environment": unit.name,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "platform": lock.target.platform,
-        "virtual_packages": list(lock.target.virtual_packages),
+        "virtual_packages": lock.target.strings(),
         "conda": report.conda,
         "wheels": report.wheels,
         "files": files,

@@ -72,7 +72,11 @@ def pin_admits(specifier: str, version: Any) -> bool:
 def file_fits(filename: str, platform: str) -> bool:
     if not filename.endswith(".whl"):
         return True  # an sdist builds anywhere (in principle)
-    arch = {"linux-64": "x86_64", "linux-aarch64": "aarch64", "linux-ppc64le": "ppc64le"}.get(platform, "")
-    tags = filename[:-4].split("-")[-1]
-    return any(t == "any" or (t.startswith(("manylinux", "linux", "musllinux")) and t.endswith(arch))
-               for t in tags.split("."))
+    from envkit.host.machines import PLATFORMS
+
+    plat = PLATFORMS.get(platform)
+    tags = filename[:-4].split("-")[-1].split(".")
+    if plat is None or plat.os != "linux":
+        return any(t == "any" or (plat is not None and t in plat.wheel_tags) for t in tags)
+    return any(t == "any" or (t.startswith(("manylinux", "linux", "musllinux")) and t.endswith(plat.archspec))
+               for t in tags)

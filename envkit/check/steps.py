@@ -24,13 +24,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from envkit.check.pins import file_fits, file_version, pin_admits, pinned_stack, same_stack
 from envkit.check.repodata import PipIndex, Repodata, RepodataCache, channel_url, split_package_url
-from envkit.check.targets import CheckTarget
 from envkit.config import redact, redact_text
+from envkit.host.machines import Machine
 
 if TYPE_CHECKING:
     from envkit.config import Config
     from envkit.context import Settings
+    from envkit.engine.types import Target
     from envkit.envfile import EnvFile
+    from envkit.host.model import HostInfo
     from envkit.matrix.model import Matrix
 
 STEPS = ("matrix", "generated", "solve", "lock", "pip")
@@ -66,7 +68,7 @@ class EnvUnit:
     name: str
     env_path: Path
     profile: Any | None = None  # envkit.profile.Profile
-    targets: list[CheckTarget] = field(default_factory=list)
+    targets: list[Machine] = field(default_factory=list)
 
     @property
     def lock_path(self) -> Path:
@@ -165,7 +167,7 @@ class Checker:
         fetches += [functools.partial(self.pip.project, idx, name) for idx, name in pips]
         return fetches
 
-    def check_one(self, unit: EnvUnit, target: CheckTarget) -> list[Row]:
+    def check_one(self, unit: EnvUnit, target: Machine) -> list[Row]:
         rows: list[Row] = []
         env = self._env(unit)
         for step, fn in (
@@ -216,7 +218,7 @@ class Checker:
         return Channel(url, channel_url(mirror or url), mirror is not None)
 
     # ---- 1. matrix -------------------------------------------------------------------------
-    def step_matrix(self, unit: EnvUnit, env: EnvFile, target: CheckTarget) -> tuple[str, str, bool]:
+    def step_matrix(self, unit: EnvUnit, env: EnvFile, target: Machine) -> tuple[str, str, bool]:
         trt, cuda = pinned_stack(env)
         if trt is None:
             return SKIP, "no TensorRT pin in the environment", False
@@ -225,7 +227,7 @@ class Checker:
 
         matrix = self.matrix()
         prof = unit.profile or Profile(name=unit.name, path=str(unit.env_path), channels=tuple(env.channels))
-        host = target.synthetic_host(cuda)
+        host = target.host_facts(cuda)
         res = resolve_profile(prof, matrix, host)
         prefix = f"{target.note}; " if target.note else ""
         ignore = {"older"} if unit.profile is not None else {"older", "profile", "route"}
@@ -241,7 +243,7 @@ class Checker:
         return FAIL, prefix + f"the matrix no longer lists {stack}", False
 
     # ---- 2. generated ----------------------------------------------------------------------
-    def step_generated(self, unit: EnvUnit, env: Any, target: CheckTarget) -> tuple[str, str, bool]:
+    def step_generated(self, unit: EnvUnit, env: Any, target: Machine) -> tuple[str, str, bool]:
         if unit.profile is None:
             return SKIP, "not generated from a profile", False
         from envkit.generate import edited_by_hand, is_current
@@ -251,13 +253,21 @@ class Checker:
             return FAIL, f"{path} does not exist; run `envkit generate {unit.name}`", False
         if self.memo.get(("edited", str(path)), lambda: edited_by_hand(path)):
             return FAIL, f"{path.name} was edited by hand (its envkit-sha256 header no longer matches)", False
-        if self.memo.get(("current", unit.name), lambda: is_current(unit.name, self.settings, None)):
+        if self.memo.get(("current", unit.name), lambda: is_current(unit.name, self.settings, self._fleet(unit))):
             return PASS, "regenerating gives the same packages", False
         _trt, cuda = pinned_stack(env) if env is not None else (None, None)
-        host = target.synthetic_host(cuda)
+        host = target.host_facts(cuda)
         if is_current(unit.name, self.settings, host):
             return PASS, f"regenerating for {target.label} gives the same packages", False
         return FAIL, f"stale: the matrix or the profile changed; run `envkit generate {unit.name}`", False
+
+    def _fleet(self, unit: EnvUnit) -> HostInfo | None:
+        """What `envkit generate` answers for without a GPU: the profile's targets taken together."""
+        from envkit.host.machines import Machine
+
+        prof = unit.profile
+        fleet = Machine.from_targets(prof.targets, self.settings, self.matrix()) if prof and prof.targets else None
+        return fleet.host_facts() if fleet is not None else None
 
     # ---- 3. solve --------------------------------------------------------------------------
     def _repodata(self, chans: list[Channel], subdirs: list[str]) -> tuple[list[Repodata], list[str], bool]:
@@ -273,7 +283,7 @@ class Checker:
                         errors.append(msg)
         return rds, errors, any(rd.from_cache for rd in rds)
 
-    def step_solve(self, unit: EnvUnit, env: EnvFile, target: CheckTarget) -> tuple[str, str, bool]:
+    def step_solve(self, unit: EnvUnit, env: EnvFile, target: Machine) -> tuple[str, str, bool]:
         if not env.conda:
             return SKIP, "no conda dependencies", False
         chans = self.channels(env)
@@ -281,34 +291,34 @@ class Checker:
         if any(not rd.available for rd in rds):
             return FAIL, "; ".join(errors) or "repodata unavailable", cached
         _trt, cuda = pinned_stack(env)
-        vps = target.virtual_packages(cuda)
+        solve_target = target.solve_target(cuda)
         specs = [d.raw.split("::", 1)[1].strip() if "::" in d.raw else d.raw.strip() for d in env.conda]
-        status, reason = self._solve(specs, rds, vps, chans, target)
+        status, reason = self._solve(specs, rds, solve_target, chans, target)
         if errors:
             when = " (against cached repodata)" if cached else ""
             return FAIL, "; ".join(errors) + f"; {reason}{when}", cached
         return status, reason, cached
 
-    def _solve(self, specs: list[str], rds: list[Repodata], vps: tuple[str, ...], chans: list[Channel],
-               target: CheckTarget) -> tuple[str, str]:
+    def _solve(self, specs: list[str], rds: list[Repodata], solve_target: Target, chans: list[Channel],
+               target: Machine) -> tuple[str, str]:
         import rattler
         from rattler.exceptions import SolverError
 
-        from envkit.engine.rattler_engine import Target, _generic, explain_solver_error
+        from envkit.engine.solve import explain_solver_error, rattler_virtual_packages
 
         try:
             records = asyncio.run(
-                rattler.solve_with_sparse_repodata(specs, [rd.sparse() for rd in rds], virtual_packages=_generic(vps))
+                rattler.solve_with_sparse_repodata(specs, [rd.sparse() for rd in rds], virtual_packages=rattler_virtual_packages(solve_target))
             )
         except SolverError as exc:
             text = redact_text(str(exc))
-            short, fact = explain_solver_error(text, Target(target.platform, vps))
+            short, fact = explain_solver_error(text, solve_target)
             missing = re.findall(r"No candidates were found for ([^\s.]+)", text)
             mirrors = [c for c in chans if c.mirror]
             if missing and mirrors:
                 where = ", ".join(c.describe() for c in mirrors)
                 return FAIL, f"{', '.join(dict.fromkeys(missing))} missing on {where} for {target.platform}"
-            if not any(v.startswith("__cuda=") for v in vps) and "__cuda" in text:
+            if solve_target.virtual("__cuda") is None and "__cuda" in text:
                 fact = "no __cuda: " + (target.note or "the target gives no CUDA version") + ", and CUDA packages need one"
             head = f"no solution for {target.label}" + (f": {fact}" if fact else "")
             return FAIL, head + "\n" + short
@@ -319,7 +329,7 @@ class Checker:
         return PASS, f"{len(records)} packages" + (f" ({shown})" if shown else "")
 
     # ---- 4. lock ---------------------------------------------------------------------------
-    def step_lock(self, unit: EnvUnit, env: EnvFile, target: CheckTarget) -> tuple[str, str, bool]:
+    def step_lock(self, unit: EnvUnit, env: EnvFile, target: Machine) -> tuple[str, str, bool]:
         path = unit.lock_path
         if not path.is_file():
             return SKIP, f"no lock ({path.name}); `envkit create` writes it", False
@@ -363,7 +373,7 @@ class Checker:
         return PASS, f"{len(lock.records)} locked packages present with the same sha256", cached
 
     # ---- 5. pip ----------------------------------------------------------------------------
-    def step_pip(self, unit: EnvUnit, env: EnvFile, target: CheckTarget) -> tuple[str, str, bool]:
+    def step_pip(self, unit: EnvUnit, env: EnvFile, target: Machine) -> tuple[str, str, bool]:
         deps = [d for d in env.pip if d.name]
         if not deps:
             return SKIP, "no pip dependencies", False

@@ -6,13 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envkit.check.steps import EnvUnit
-from envkit.check.targets import CheckTarget, parse_targets
 from envkit.errors import InputError
 
 if TYPE_CHECKING:
     from envkit.context import Settings
-
-DEFAULT_TARGETS = ("linux-64",)
 
 
 def _is_env_path(name: str) -> bool:
@@ -76,19 +73,10 @@ def select_units(settings: Settings, names: list[str], all_: bool, files: list[s
 
 
 def assign_targets(units: list[EnvUnit], settings: Settings, specs: list[str]) -> None:
-    """--target for every unit, else the profile's ``targets:`` (or its platforms), else linux-64."""
-    given: list[CheckTarget] | None = parse_targets(specs, settings) if specs else None
+    """The machines each unit is checked on (``envkit.host.policy``): --target for every unit, else the
+    profile's ``targets:`` (or its platforms), else linux-64."""
+    from envkit.host.policy import machines_for
+
+    given = machines_for(settings, specs=specs).machines if specs else None
     for u in units:
-        if given is not None:
-            u.targets = list(given)
-            continue
-        prof = u.profile
-        if prof is not None and prof.targets:
-            try:
-                u.targets = parse_targets(list(prof.targets), settings)
-            except InputError as exc:
-                raise InputError(exc.message, exc.hint, file=prof.path, line=prof.lines.get("targets"), key="targets")
-        elif prof is not None:
-            u.targets = parse_targets(list(prof.platforms), settings)
-        else:
-            u.targets = parse_targets(list(DEFAULT_TARGETS), settings)
+        u.targets = list(given) if given is not None else machines_for(settings, profile=u.profile, each=True).machines

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from envkit.context import Settings
 from envkit.create.pipeline import CreateRequest, CreateResult, create_env
 from envkit.engine.types import Reporter
 from envkit.errors import ExitCode, InputError
 from envkit.result import Message, notes
+
+if TYPE_CHECKING:
+    from envkit.host.machines import Machine
 
 
 class LineReporter:
@@ -116,24 +119,20 @@ def request_from_args(args: argparse.Namespace, settings: Settings) -> CreateReq
                          "`envkit list` shows the profiles")
     if file and not env_name and not prefix:
         raise InputError("--file needs --name NAME or --prefix DIR")
-    host = None
+    from envkit.host.policy import machines_for
+    from envkit.matrix.load import load_matrix
+    from envkit.profile import load_profile
+
     host_file = getattr(args, "host", None)
-    if host_file:
-        from envkit.host.parse import read_capture
-
-        host = read_capture(host_file)
-    elif name and not file:
-        from envkit.commands._host import host_for
-        from envkit.matrix.load import load_matrix
-
-        host, _notes = host_for(args, settings, load_matrix(settings.matrix_path))
+    prof = load_profile(name, settings) if name and not file else None
+    answer = machines_for(settings, load_matrix(settings.matrix_path), host_file=host_file, profile=prof)
     return CreateRequest(
         profile=None if file else name,
         file=Path(file) if file else None,
         name=env_name,
         prefix=Path(prefix) if prefix else None,
         host_file=host_file,
-        host=host,
+        machine=answer.machine,
         channels=list(getattr(args, "channel", []) or []),
         offline=bool(getattr(args, "offline", False)),
         locked=bool(getattr(args, "locked", False)),
@@ -144,8 +143,27 @@ def request_from_args(args: argparse.Namespace, settings: Settings) -> CreateReq
     )
 
 
+def machine_line(machine: Machine) -> str | None:
+    """The one line create says before it starts when it builds for a machine other than this one
+    (or for this one without a GPU); None when it builds for this machine and its GPU."""
+    if machine.kind == "this" and machine.has_gpu_facts:
+        return None
+    cuda = f"__cuda={machine.cuda}" if machine.cuda else "no __cuda"
+    if machine.kind == "this":
+        return (f"envkit: solving for this machine, which has no GPU ({machine.note}): {cuda}; "
+                "the smoke test will skip the GPU layers")
+    if machine.kind == "capture":
+        return (f"envkit: solving for {machine.describe()} (--host), not this machine: {cuda}; "
+                "the smoke test runs here and skips the GPU layers if this machine has no GPU")
+    return (f"envkit: solving for {machine.describe()}, not this machine (no GPU here): {cuda}; "
+            "the smoke test will skip the GPU layers")
+
+
 def run(args: argparse.Namespace, settings: Settings) -> CreateView:
     request = request_from_args(args, settings)
+    line = machine_line(request.machine) if request.machine is not None else None
+    if line and not getattr(args, "json", False):  # --json carries it as "machine"
+        print(line, file=sys.stderr, flush=True)
     reporter = make_reporter(bool(getattr(args, "json", False)))
     try:
         result = create_env(request, settings, reporter)

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from envkit.context import Settings
+    from envkit.host.machines import Machine
+    from envkit.matrix.model import Matrix
+    from envkit.profile import Profile
 
 WIDTH = 80
 
@@ -36,12 +39,14 @@ class ResolveResult:
     resolution: Resolution
     host: dict[str, Any] | None
     host_notes: list[str]
+    machine: dict[str, Any]
     show_all: bool = False
     verbose: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = self.resolution.to_json()
         data["host"] = self.host
+        data["machine"] = self.machine
         del data["notes"]  # in the envelope's messages
         return data
 
@@ -111,9 +116,9 @@ class ResolveResult:
         console.print(table)
 
 
-def resolve_command(args: argparse.Namespace, settings: Settings) -> tuple[Any, Any, Any, Any, list[str]]:
-    """Load matrix, profile and host, resolve. Shared by resolve and generate."""
-    from envkit.commands._host import host_for
+def resolve_command(args: argparse.Namespace, settings: Settings) -> tuple[Matrix, Profile, Machine, Resolution, list[str]]:
+    """Load matrix and profile, choose the machine (``envkit.host.policy``), resolve. Shared by resolve and generate."""
+    from envkit.host.policy import machines_for
     from envkit.matrix.load import load_matrix
     from envkit.profile import check_precisions, load_profile
     from envkit.resolve import resolve_profile
@@ -121,11 +126,13 @@ def resolve_command(args: argparse.Namespace, settings: Settings) -> tuple[Any, 
     matrix = load_matrix(settings.matrix_path)
     prof = load_profile(args.name, settings)
     check_precisions(prof, list(matrix.precisions))
-    host, notes = host_for(args, settings, matrix, prof)
-    return matrix, prof, host, resolve_profile(prof, matrix, host), notes
+    answer = machines_for(settings, matrix, host_file=getattr(args, "host", None), profile=prof)
+    machine = answer.machine
+    return matrix, prof, machine, resolve_profile(prof, matrix, machine.host_facts()), answer.notes
 
 
 def run(args: argparse.Namespace, settings: Settings) -> ResolveResult:
-    _matrix, _prof, host, res, notes = resolve_command(args, settings)
-    return ResolveResult(res, host.to_json() if host is not None else None, notes,
+    _matrix, _prof, machine, res, notes = resolve_command(args, settings)
+    host = machine.host_facts()
+    return ResolveResult(res, host.to_json() if host is not None else None, notes, machine.to_json(),
                          show_all=bool(getattr(args, "all", False)), verbose=bool(getattr(args, "verbose", False)))

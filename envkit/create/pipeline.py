@@ -8,7 +8,8 @@ Flow for a profile NAME (``--file`` skips step 1):
 1. ``envkit.generate.ensure_generated`` writes/refreshes ``environments/NAME/environment.yml``;
 2. fast path: the environment exists, is complete, and its recorded spec hash (sha256 of the environment
    file), lock hash and channels match -> ``up to date`` (no rattler import, no network);
-3. solve with rattler for the host's (or ``--host FILE``'s) virtual packages, or read the lock (``--locked``);
+3. solve with rattler for the virtual packages of the machine resolve answered for (``request.machine``, chosen by
+   ``envkit.host.policy``: this machine, ``--host FILE``, or the profile's targets), or read the lock (``--locked``);
 4. install into the staging prefix (``envkit.create.staging`` documents the atomic swap), pip section, smoke test;
    the package cache is verified before (``envkit.engine.cache``) and stamped while rattler installs;
 5. the lock (``envkit.lock``, rattler/pixi v7 with virtual packages) and ``environment.explicit.txt`` are
@@ -32,6 +33,7 @@ from envkit.engine.types import Reporter
 from envkit.envs import env_dir_for, in_conda_envs_dirs, read_record, staging_dir, validate_name
 from envkit.errors import EnvkitError, InputError, InstallError, SmokeError
 from envkit.fsutil import find_python, sha256_file
+from envkit.host.machines import Machine
 
 
 @dataclass
@@ -41,7 +43,7 @@ class CreateRequest:
     name: str | None = None
     prefix: Path | None = None
     host_file: str | None = None
-    host: Any = None  # envkit.host.model.HostInfo for --host FILE (or the probed host, for generate)
+    machine: Machine | None = None  # what to build for (envkit.host.policy); None: chosen by create_env
     channels: list[str] = field(default_factory=list)
     offline: bool = False
     locked: bool = False
@@ -67,6 +69,7 @@ class CreateResult:
     solved: bool = False
     channels: list[str] = field(default_factory=list)
     target: dict[str, Any] | None = None
+    machine: dict[str, Any] | None = None
     smoke: dict[str, Any] | None = None
     backend: str = "rattler"
     conda_activate: bool = False
@@ -95,6 +98,7 @@ class CreateResult:
             "solved": self.solved,
             "channels": self.channels,
             "target": self.target,
+            "machine": self.machine,
             "smoke": self.smoke,
             "backend": self.backend,
             "usage": self.usage,
@@ -138,7 +142,8 @@ def _env_file_for(request: CreateRequest, settings: Settings, timings: dict[str,
     t = time.perf_counter()
     from envkit.generate import ensure_generated
 
-    path = ensure_generated(request.profile, settings, request.host, request.host_file)
+    assert request.machine is not None
+    path = ensure_generated(request.profile, settings, request.machine)
     timings["generate"] = time.perf_counter() - t
     return Path(path).resolve()
 
@@ -154,10 +159,27 @@ def _target_path(request: CreateRequest, env_name: str | None, settings: Setting
     return name, env_dir_for(name, settings)
 
 
+def _with_machine(request: CreateRequest, settings: Settings) -> CreateRequest:
+    """The request with the machine it builds for: the one resolve would answer for (``envkit.host.policy``)."""
+    if request.machine is not None:
+        return request
+    from dataclasses import replace
+
+    from envkit.host.policy import machines_for
+    from envkit.matrix.load import load_matrix
+    from envkit.profile import load_profile
+
+    prof = load_profile(request.profile, settings) if request.profile and request.file is None else None
+    answer = machines_for(settings, load_matrix(settings.matrix_path), host_file=request.host_file, profile=prof)
+    return replace(request, machine=answer.machine)
+
+
 def create_env(request: CreateRequest, settings: Settings, reporter: Reporter | None = None) -> CreateResult:
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     from envkit.envfile import read_env_file
+
+    request = _with_machine(request, settings)
 
     env_path = _env_file_for(request, settings, timings)
     env_bytes = env_path.read_bytes()
@@ -184,6 +206,7 @@ def create_env(request: CreateRequest, settings: Settings, reporter: Reporter | 
         lock_file=lock_file,
         explicit_file=explicit_file,
         channels=[redact(c) for c in channels],
+        machine=request.machine.to_json() if request.machine is not None else None,
         conda_activate=request.prefix is None and in_conda_envs_dirs(prefix, settings),
     )
     spec_hash = _sha(env_bytes)
@@ -241,7 +264,6 @@ def _build(
     from envkit.create.staging import Swap, fix_staging_paths, oserror_to_envkit
     from envkit.engine.install import install
     from envkit.engine.lockfile import lock_mismatches, read_lock
-    from envkit.engine.targets import target_for_host
 
     prefix = result.prefix
     assert result.lock_file is not None and result.explicit_file is not None
@@ -274,7 +296,8 @@ def _build(
             from envkit.engine.cache import VerifyAhead
 
             ahead = VerifyAhead(result.lock_file, cache_dir)
-        target = target_for_host(request.host if request.host is not None and request.host_file else None)
+        assert request.machine is not None
+        target = request.machine.solve_target()  # exactly the machine resolve answered for
         _step(reporter, "solve", f"{len(env_file.conda)} specs, {', '.join(result.channels)}")
         specs = [d.raw.strip() for d in env_file.conda]
         try:

@@ -41,7 +41,7 @@ def stack_of(records: list[Any]) -> dict[str, str | None]:
 
 def host_summary(request: Any, target: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"target": target.to_json() if target is not None else None, "host_file": request.host_file}
-    h = request.host
+    h = request.machine.host_facts() if request.machine is not None else None
     if h is not None:
         for k in ("driver_version", "cuda_version", "arch", "glibc"):
             out[k] = getattr(h, k, None)
@@ -104,6 +104,7 @@ def write_record(staging: Path, result: Any, request: Any, target: Any, *, spec_
         "stack": result.stack,
         "packages": result.packages,
         "host": host_summary(request, target),
+        "machine": result.machine,  # the machine the environment was built for (Machine.to_json)
         "envkit_version": __version__,
         "channels": result.channels,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

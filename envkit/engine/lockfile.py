@@ -48,7 +48,7 @@ def write_lock(records: list[Record], target: Target, channels: list[str], path:
     """Write the rattler lock; returns its sha256."""
     from rattler import LockChannel, LockFile, LockPlatform
 
-    plat = LockPlatform(target.platform, virtual_packages=list(target.virtual_packages))
+    plat = LockPlatform(target.platform, virtual_packages=target.strings())
     lf = LockFile([plat])
     lf.set_channels(ENV, [LockChannel(redact(channel_url(c))) for c in channels])
     for r in sorted(records, key=lambda r: r.name):
@@ -95,7 +95,7 @@ def read_lock(path: Path, channels: list[str] | None = None) -> Lock:
     return Lock(
         path=path,
         records=records,
-        target=Target(plat.name, tuple(plat.virtual_packages or ())),
+        target=Target.parse(plat.name, plat.virtual_packages or ()),
         channels=locked_channels,
     )
 

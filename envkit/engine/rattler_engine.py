@@ -5,11 +5,9 @@ cheap and an up-to-date ``envkit create`` never loads rattler.
 
 Public API (others rely on these names, all importable from here):
 
-* ``Target(platform, virtual_packages)`` (``engine.types``): what to solve for. ``virtual_packages`` are
-  strings ``"__cuda=12.4=0"``, ``"__glibc=2.28=0"``, ``"__linux=5.15=0"``, ``"__unix=0=0"``, ``"__archspec=1=x86_64"``.
-* ``target_for_host(host, platform=None)`` (``engine.targets``): a Target from an ``envkit.host.model.HostInfo``
-  (``None``: this machine, via ``VirtualPackage.detect(VirtualPackageOverrides.from_env())``, which honours
-  ``CONDA_OVERRIDE_CUDA`` and friends).
+* ``Target(platform, virtual_packages)`` (``engine.types``): what to solve for, a tuple of typed
+  ``VirtualPackage(name, version, build)``. Targets are made by ``envkit.host.machines.Machine.solve_target()``
+  (the one platform table and virtual-package rule), or read back from a lock.
 * ``solve(specs, channels, target, *, cache_dir, offline=False, locked=None) -> list[Record]`` (``engine.solve``);
   raises ``SolveError`` (the solver's explanation shortened, plus the host fact behind it) or ``ChannelError``
   (a channel unreachable, a subdir missing, a package missing on a mirror; channel URLs redacted).
@@ -30,8 +28,7 @@ from envkit.engine.activation import activation_script
 from envkit.engine.cache import CacheStamper, stamp_cache, verify_cache
 from envkit.engine.install import disk_full, install, install_error
 from envkit.engine.solve import channel_url, explain_solver_error, solve
-from envkit.engine.targets import _generic, generic_virtual_packages, target_for_host
-from envkit.engine.types import InstallStats, Record, Reporter, Target
+from envkit.engine.types import InstallStats, Record, Reporter, Target, VirtualPackage
 
 __all__ = [
     "CacheStamper",
@@ -39,16 +36,14 @@ __all__ = [
     "Record",
     "Reporter",
     "Target",
-    "_generic",
+    "VirtualPackage",
     "activation_script",
     "channel_url",
     "disk_full",
     "explain_solver_error",
-    "generic_virtual_packages",
     "install",
     "install_error",
     "solve",
     "stamp_cache",
-    "target_for_host",
     "verify_cache",
 ]

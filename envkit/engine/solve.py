@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from envkit.config import redact, redact_text
-from envkit.engine.targets import generic_virtual_packages
 from envkit.engine.types import Record, Target, says_not_found, says_unreachable
 from envkit.errors import ChannelError, EnvkitError, SolveError
 
@@ -24,6 +23,15 @@ def channel_url(channel: str) -> str:
     if channel.startswith(("/", ".", "~")) or p.is_dir():
         return p.resolve().as_uri()
     return channel
+
+
+def rattler_virtual_packages(target: Target) -> list[Any]:
+    """rattler ``GenericVirtualPackage`` objects for the target's virtual packages."""
+    from rattler import GenericVirtualPackage, PackageName, Version
+    from rattler.package import BuildString
+
+    return [GenericVirtualPackage(PackageName(vp.name), Version(vp.version), BuildString(vp.build))
+            for vp in target.virtual_packages]
 
 
 def _gateway(cache_dir: Path, offline: bool) -> Any:
@@ -131,7 +139,7 @@ def solve(
                 specs,
                 gateway=_gateway(cache_dir, offline),
                 platforms=[target.platform, "noarch"],  # type: ignore[list-item]
-                virtual_packages=generic_virtual_packages(target.virtual_packages),
+                virtual_packages=rattler_virtual_packages(target),
                 locked_packages=locked_raw or None,
             )
         )

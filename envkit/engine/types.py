@@ -1,32 +1,57 @@
-"""Engine data types: ``Target`` (what to solve for), ``Record`` (a solved package), ``InstallStats``, ``Reporter``.
+"""Engine data types: ``VirtualPackage`` and ``Target`` (what to solve for), ``Record`` (a solved package), ``InstallStats``, ``Reporter``.
 
 No rattler import here: ``Record.from_rattler`` only reads attributes of the object it is given.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
+class VirtualPackage:
+    """A conda virtual package (``__cuda=12.4=0``): what the solve assumes about the machine."""
+
+    name: str
+    version: str
+    build: str = "0"
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.version}={self.build}"
+
+    @classmethod
+    def parse(cls, text: str) -> VirtualPackage:
+        """``"__name=version=build"`` (as a lock file stores it)."""
+        name, _, rest = text.partition("=")
+        version, _, build = rest.partition("=")
+        return cls(name, version or "0", build or "0")
+
+
+@dataclass(frozen=True)
 class Target:
+    """What a solve is for: a conda platform and the machine's virtual packages."""
+
     platform: str
-    virtual_packages: tuple[str, ...]
+    virtual_packages: tuple[VirtualPackage, ...]
+
+    @classmethod
+    def parse(cls, platform: str, virtual_packages: Iterable[str]) -> Target:
+        return cls(platform, tuple(VirtualPackage.parse(v) for v in virtual_packages))
 
     def virtual(self, name: str) -> str | None:
         """The version of virtual package ``name`` (``"__cuda"``), or None."""
-        for vp in self.virtual_packages:
-            n, _, rest = vp.partition("=")
-            if n == name:
-                return rest.split("=")[0]
-        return None
+        return next((vp.version for vp in self.virtual_packages if vp.name == name), None)
+
+    def strings(self) -> list[str]:
+        return [str(vp) for vp in self.virtual_packages]
 
     def to_json(self) -> dict[str, Any]:
-        return {"platform": self.platform, "virtual_packages": list(self.virtual_packages)}
+        return {"platform": self.platform, "virtual_packages": self.strings()}
 
     def summary(self) -> str:
-        return " ".join([self.platform, *self.virtual_packages])
+        return " ".join([self.platform, *self.strings()])
 
 
 @dataclass(frozen=True)

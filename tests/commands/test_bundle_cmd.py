@@ -104,11 +104,12 @@ def test_bundle_detects_tampering_and_downloads_wheels(project: Project, check_c
 
 def _lock(env_path: Path) -> None:
     from envkit.engine.lockfile import lock_paths, write_lock
-    from envkit.engine.rattler_engine import Target, solve
+    from envkit.engine.rattler_engine import solve
     from envkit.envfile import read_env_file
+    from envkit.host.machines import Machine
 
     env = read_env_file(env_path)
-    tgt = Target("linux-64", ("__unix=0=0", "__linux=5.15=0", "__glibc=2.28=0", "__cuda=12.6=0"))
+    tgt = Machine.from_spec("linux-64:cuda=12.6").solve_target()
     records = solve([d.raw for d in env.conda], env.channels, tgt, cache_dir=env_path.parent / ".cache")
     write_lock(records, tgt, env.channels, lock_paths(env_path)[0])
 

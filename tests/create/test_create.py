@@ -15,6 +15,8 @@ from envkit.create.pipeline import CreateRequest, create_env
 from envkit.envs import env_state, list_envs
 from envkit.errors import ChannelError, InputError, SolveError
 
+GT1030 = Path(__file__).resolve().parents[1] / "data/nvidia-smi/corpus/telegraf-geforce-gt-1030-470.74.xml"
+
 
 @pytest.fixture(autouse=True)
 def _cuda(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -131,23 +133,19 @@ def test_unsatisfiable_for_old_driver(trt_channel: Path, tmp_path: Path, envkit_
     monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "11.4")
     env = make_env(tmp_path, file_url(trt_channel), ["tensorrt=10.3"])
     with pytest.raises(SolveError, match=r"__cuda=11\.4: driver too old for CUDA 12"):
-        create_env(req(env), envkit_settings)
+        create_env(req(env), settings_with_env(envkit_settings))
     assert not (Path(os.environ["CONDA_ENVS_PATH"]) / "demo").exists()
 
 
 def test_host_file_builds_for_target_machine(trt_channel: Path, tmp_path: Path, envkit_settings: Settings) -> None:
-    class Host:
-        driver_version = "470.82"
-        cuda_version = "11.4"
-        arch = "x86_64"
-        glibc = "2.31"
-
-        def effective_cuda(self) -> str:
-            return "11.4"
-
+    # a real capture of a driver 470.74 (CUDA 11.4) machine: the solve is for it, not for this one
     env = make_env(tmp_path, file_url(trt_channel))
-    res = create_env(req(env, host=Host(), host_file="old-box.txt", no_smoke=True), envkit_settings)
+    res = create_env(req(env, host_file=str(GT1030), no_smoke=True), envkit_settings)
     assert res.stack["tensorrt"] == "8.6.1.6" and res.stack["cuda"] == "11.8"
+    assert res.target is not None and "__cuda=11.4=0" in res.target["virtual_packages"]
+    assert res.machine is not None and res.machine["kind"] == "capture" and res.machine["driver"] == "470.74"
+    rec = json.loads((res.prefix / "conda-meta/envkit.json").read_text())
+    assert rec["machine"] == res.machine and rec["host"]["host_file"] == str(GT1030)
 
 
 def test_dry_run_installs_nothing(trt_channel: Path, tmp_path: Path, envkit_settings: Settings) -> None:

@@ -14,7 +14,7 @@ from envkit.engine.install import install
 from envkit.engine.solve import solve
 from envkit.engine.types import Record, Target
 
-TARGET = Target("linux-64", ("__unix=0=0", "__linux=5.15=0", "__glibc=2.28=0", "__cuda=12.4=0"))
+TARGET = Target.parse("linux-64", ("__unix=0=0", "__linux=5.15=0", "__glibc=2.28=0", "__cuda=12.4=0"))
 
 
 @pytest.fixture

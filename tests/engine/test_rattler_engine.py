@@ -9,12 +9,11 @@ from channel_factory import PLACEHOLDER, PackageSpec, build_channel, file_url, t
 
 from envkit.engine import rattler_engine as eng
 from envkit.errors import ChannelError, InstallError, SolveError
-
-BASE = ("__unix=0=0", "__linux=5.15=0", "__glibc=2.28=0", "__archspec=1=x86_64")
+from envkit.host.machines import Machine
 
 
 def target(cuda: str | None) -> eng.Target:
-    return eng.Target("linux-64", BASE + ((f"__cuda={cuda}=0",) if cuda else ()))
+    return Machine.from_spec(f"linux-64:cuda={cuda}" if cuda else "linux-64").solve_target()
 
 
 def versions(records: list[eng.Record]) -> dict[str, str]:
@@ -77,29 +76,6 @@ def test_http_channel_and_offline(trt_channel: Path, tmp_path: Path, channel_ser
         eng.solve(["tensorrt"], [srv.url], target("12.4"), cache_dir=tmp_path)
     recs = eng.solve(["tensorrt"], [srv.url], target("12.4"), cache_dir=tmp_path, offline=True)
     assert versions(recs)["tensorrt"] == "10.3.0.26"
-
-
-def test_target_for_host_model() -> None:
-    class H:
-        driver_version = "550.54"
-        cuda_version = "12.4"
-        arch = "aarch64"
-        glibc = "2.35"
-
-        def effective_cuda(self) -> str:
-            return "12.4"
-
-    t = eng.target_for_host(H())
-    assert t.platform == "linux-aarch64"
-    assert "__cuda=12.4=0" in t.virtual_packages and "__glibc=2.35=0" in t.virtual_packages
-    assert t.virtual("__cuda") == "12.4"
-
-
-def test_target_for_this_machine_honours_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "12.2")
-    t = eng.target_for_host(None)
-    assert t.virtual("__cuda") == "12.2"
-    assert any(v.startswith("__unix") for v in t.virtual_packages)
 
 
 def test_install_staging_with_final_prefix_placeholder(trt_channel: Path, tmp_path: Path) -> None:
