@@ -224,10 +224,11 @@ def test_pinned_profile_lists_no_outside_candidates(capsys: pytest.CaptureFixtur
 @pytest.mark.parametrize("name", ["trt-yolo", "trt-bert", "trt-legacy", "ngc-like"])
 def test_every_shipped_profile_resolves_to_a_confirmed_route(name: str, matrix, settings) -> None:  # type: ignore[no-untyped-def]
     """For its declared targets and for the H200 fixture."""
-    from envkit.fleet import fleet_host
+    from envkit.host.machines import Machine
 
     prof = load_profile(name, settings)
-    for h in (fleet_host(prof, settings, matrix), host(H200_SHARED if H200_SHARED.is_file() else H200, matrix)):
+    fleet = Machine.from_targets(prof.targets, settings, matrix)
+    for h in (fleet.host_facts() if fleet else None, host(H200_SHARED if H200_SHARED.is_file() else H200, matrix)):
         res = resolve_profile(prof, matrix, h)
         assert res.chosen is not None, (name, res.to_json()["groups"])
         assert res.chosen.confidence == "confirmed", (name, res.chosen)

@@ -70,8 +70,9 @@ def make_reporter(as_json: bool) -> Reporter | None:
 
 
 class CreateView:
-    def __init__(self, result: CreateResult) -> None:
+    def __init__(self, result: CreateResult, machine_line: str | None = None) -> None:
         self.result = result
+        self.machine_line = machine_line  # said before create started (stderr), a note in --json
 
     def to_json(self) -> dict[str, Any]:
         data = self.result.to_json()
@@ -79,7 +80,7 @@ class CreateView:
         return data
 
     def messages(self) -> list[Message]:
-        return notes(self.result.notes)
+        return notes(([self.machine_line] if self.machine_line else []) + self.result.notes)
 
     @property
     def exit_code(self) -> int:
@@ -150,24 +151,24 @@ def machine_line(machine: Machine) -> str | None:
         return None
     cuda = f"__cuda={machine.cuda}" if machine.cuda else "no __cuda"
     if machine.kind == "this":
-        return (f"envkit: solving for this machine, which has no GPU ({machine.note}): {cuda}; "
+        return (f"solving for this machine, which has no GPU ({machine.note}): {cuda}; "
                 "the smoke test will skip the GPU layers")
     if machine.kind == "capture":
-        return (f"envkit: solving for {machine.describe()} (--host), not this machine: {cuda}; "
+        return (f"solving for {machine.describe()} (--host), not this machine: {cuda}; "
                 "the smoke test runs here and skips the GPU layers if this machine has no GPU")
-    return (f"envkit: solving for {machine.describe()}, not this machine (no GPU here): {cuda}; "
+    return (f"solving for {machine.describe()}, not this machine (no GPU here): {cuda}; "
             "the smoke test will skip the GPU layers")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> CreateView:
     request = request_from_args(args, settings)
     line = machine_line(request.machine) if request.machine is not None else None
-    if line and not getattr(args, "json", False):  # --json carries it as "machine"
-        print(line, file=sys.stderr, flush=True)
+    if line and not getattr(args, "json", False):  # --json carries it in the envelope's messages
+        print(f"envkit: {line}", file=sys.stderr, flush=True)
     reporter = make_reporter(bool(getattr(args, "json", False)))
     try:
         result = create_env(request, settings, reporter)
     finally:
         if isinstance(reporter, RichReporter):
             reporter.close()
-    return CreateView(result)
+    return CreateView(result, line)

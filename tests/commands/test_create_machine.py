@@ -19,15 +19,21 @@ from typing import Any
 
 import pytest
 from channel_factory import PackageSpec, build_channel, file_url, trt_stack
+from envelope import validate
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
 def envkit(project: Path, env: dict[str, str], *args: str) -> tuple[int, dict[str, Any], str]:
+    """Run envkit as a real process; with --json, the envelope (validated) and its data."""
     proc = subprocess.run([sys.executable, "-m", "envkit", "--project", str(project), *args],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
-    return proc.returncode, json.loads(proc.stdout) if proc.stdout.strip().startswith("{") else {}, proc.stderr
+    doc: dict[str, Any] = {}
+    if "--json" in args:
+        doc = validate(json.loads(proc.stdout), args[0])
+        assert doc["exit_code"] == proc.returncode
+    return proc.returncode, doc, proc.stderr
 
 
 def channel_for(env_file: Path, dest: Path) -> Path:
@@ -56,8 +62,9 @@ def project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 def test_create_dry_run_solves_for_the_machine_resolve_used(project: tuple[Path, dict[str, str]],
                                                             tmp_path: Path) -> None:
     root, env = project
-    code, resolved, _ = envkit(root, env, "resolve", "trt-yolo", "--json")
-    assert code == 0, resolved
+    code, doc, _ = envkit(root, env, "resolve", "trt-yolo", "--json")
+    assert code == 0, doc
+    resolved = doc["data"]
     machine = resolved["machine"]
     assert machine["kind"] == "targets" and not machine["this_machine"] and machine["cuda"]
     assert resolved["chosen"]["cuda"] == machine["cuda"]
@@ -67,8 +74,10 @@ def test_create_dry_run_solves_for_the_machine_resolve_used(project: tuple[Path,
     channel = channel_for(root / "environments" / "trt-yolo" / "environment.yml", tmp_path / "channel")
     (root / "envkit.toml").write_text(f'[mirrors]\nconda-forge = "{file_url(channel)}"\n')
 
-    code, created, err = envkit(root, env, "create", "trt-yolo", "--dry-run", "--json")
-    assert code == 0, (created, err)
+    code, doc, err = envkit(root, env, "create", "trt-yolo", "--dry-run", "--json")
+    assert code == 0, (doc, err)
+    created = doc["data"]
+    assert any("not this machine" in m["text"] for m in doc["messages"])
     assert created["status"] == "dry run" and created["machine"] == machine
     assert created["target"]["virtual_packages"] == machine["virtual_packages"]
     assert f"__cuda={machine['cuda']}=0" in created["target"]["virtual_packages"]
