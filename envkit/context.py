@@ -81,7 +81,14 @@ class Settings:
     ) -> Settings:
         env = dict(os.environ if environ is None else environ)
         here = cwd or Path.cwd()
-        project_dir = Path(project or env.get("ENVKIT_PROJECT") or find_project_dir(here)).resolve()
+        given = project or env.get("ENVKIT_PROJECT")
+        if given and not Path(given).is_dir():
+            from envkit.errors import InputError
+
+            origin = "--project" if project else "ENVKIT_PROJECT"
+            raise InputError(f"no such project directory: {given}", key=origin,
+                             hint="give the directory holding environments/ (or envkit.toml), or leave it out")
+        project_dir = Path(given or find_project_dir(here)).resolve()
         matrix_path = Path(matrix or env.get("ENVKIT_MATRIX") or packaged_matrix())
         cache = Path(env.get("ENVKIT_CACHE_DIR") or user_cache_dir())
         timeout = float(env.get("ENVKIT_NVIDIA_SMI_TIMEOUT", "20"))

@@ -14,7 +14,11 @@ Every environment envkit built successfully has ``<prefix>/conda-meta/envkit.jso
 * ``"broken"``: no or unreadable ``envkit.json``, ``complete`` not true, conda-meta missing, or an
   unfinished swap next to it (``.<name>.envkit-old``);
 * ``"stale"``: the environment file or lock it was built from changed since (hashes differ) or is gone;
-* ``"up to date"``: otherwise.
+* ``"up to date"``: otherwise;
+* ``"gone"`` (``list_envs`` only): registered (``envkit.registry``) but the prefix no longer exists.
+
+``list_envs`` shows the environments in the envs dirs and every registered one (``--prefix`` ones too);
+``find_env(name)`` looks in the envs dirs, then in the registry.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ RECORD = "envkit.json"
 UP_TO_DATE = "up to date"
 STALE = "stale"
 BROKEN = "broken"
+GONE = "gone"
 
 
 def _env(settings: Settings | None) -> dict[str, str]:
@@ -98,16 +103,48 @@ def validate_name(name: str) -> str:
 
 
 def find_env(name: str, settings: Settings | None = None) -> Path:
-    """The prefix of the existing environment ``name`` (raises InputError when there is none)."""
+    """The prefix of the existing environment ``name`` (raises InputError when there is none).
+
+    Named environments in the envs dirs first, then registered ``--prefix`` environments of that name."""
+    from envkit.registry import RegistryError, read
+
     validate_name(name)
     for d in envs_dirs(settings):
         p = d / name
         if (p / "conda-meta").is_dir():
             return p
+    try:
+        registered = [e.prefix for e in read(_env(settings)) if e.name == name and (e.prefix / "conda-meta").is_dir()]
+    except RegistryError:
+        registered = []
+    if len(registered) == 1:
+        return registered[0]
+    if len(registered) > 1:
+        raise InputError(
+            f"{len(registered)} environments are named {name!r}: {', '.join(str(p) for p in registered)}",
+            hint="pick one with --prefix DIR",
+        )
     raise InputError(
         f"no environment named {name!r}",
-        hint=f"looked in {', '.join(str(d) for d in envs_dirs(settings))}; create it with `envkit create {name}`",
+        hint=f"looked in {', '.join(str(d) for d in envs_dirs(settings))} and envkit's registry; "
+        "`envkit list` shows the environments there are",
     )
+
+
+def resolve_env(name: str | None, prefix: str | None, settings: Settings | None = None) -> Path:
+    """The environment a verb acts on: ``--prefix DIR`` (must hold conda-meta/) or ``NAME``."""
+    if prefix:
+        p = Path(prefix).expanduser().resolve()
+        if not p.exists():
+            raise InputError(f"no such directory: {p}", key="--prefix",
+                             hint="give the environment's prefix (the directory holding conda-meta/)")
+        if not (p / "conda-meta").is_dir():
+            raise InputError(f"{p} is not a conda environment (no conda-meta/)", key="--prefix",
+                             hint="give the environment's prefix (the directory holding conda-meta/)")
+        return p
+    if not name:
+        raise InputError("give an environment NAME or --prefix DIR", hint="`envkit list` shows the environments")
+    return find_env(name, settings)
 
 
 def env_dir_for(name: str, settings: Settings | None = None) -> Path:
@@ -185,8 +222,23 @@ class EnvInfo:
         }
 
 
+def registry_problem(settings: Settings | None = None) -> str | None:
+    """Why the registry cannot be read (file, line, hint), or None."""
+    from envkit.registry import RegistryError, read
+
+    try:
+        read(_env(settings))
+    except RegistryError as err:
+        return f"{err.message} (hint: {err.hint})"
+    return None
+
+
 def list_envs(settings: Settings | None = None) -> list[EnvInfo]:
-    """Environments created by envkit (they have conda-meta/envkit.json, or an unfinished swap) in the envs dirs."""
+    """Every environment envkit created: those in the envs dirs (they have conda-meta/envkit.json, or an
+    unfinished swap) and every registered one (``--prefix`` ones too; a vanished prefix is "gone").
+    A registry that cannot be read is skipped here (``registry_problem`` says why)."""
+    from envkit.registry import RegistryError, read
+
     out: list[EnvInfo] = []
     seen: set[Path] = set()
     for d in envs_dirs(settings):
@@ -199,4 +251,16 @@ def list_envs(settings: Settings | None = None) -> list[EnvInfo]:
                 continue
             seen.add(p.resolve())
             out.append(EnvInfo(p.name, p, env_state(p), read_record(p)))
+    try:
+        registered = read(_env(settings))
+    except RegistryError:
+        registered = []
+    for e in registered:
+        if e.prefix in seen:
+            continue
+        seen.add(e.prefix)
+        if e.prefix.exists():
+            out.append(EnvInfo(e.name, e.prefix, env_state(e.prefix), read_record(e.prefix)))
+        else:
+            out.append(EnvInfo(e.name, e.prefix, GONE, None))
     return out

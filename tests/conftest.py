@@ -1,7 +1,8 @@
 """Shared fixtures.
 
-* ``rattler_cache`` (autouse): every test gets its own RATTLER_CACHE_DIR, ENVKIT_CACHE_DIR, XDG dirs,
-  HOME-independent CONDA_ENVS_PATH, so no test touches the user's caches, config or environments.
+* ``rattler_cache`` (autouse): every test gets its own RATTLER_CACHE_DIR, ENVKIT_CACHE_DIR, XDG dirs, HOME
+  (so ~/.conda/environments.txt and envkit's registry are the test's), CONDA_ENVS_PATH, so no test touches
+  the user's caches, config or environments.
 * ``trt_channel`` (session): a real indexed conda channel mirroring the TensorRT stack (tests/channel_factory.py).
 * ``serve_channel``: a factory serving a directory over HTTP on 127.0.0.1 (port chosen by the OS);
   304 responses carry Last-Modified (rattler needs it, see the py-rattler notes). Servers stop at teardown.
@@ -30,6 +31,9 @@ def rattler_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_CACHE_HOME", str(base / "xdg-cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(base / "xdg-data"))
+    home = base / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
     envs = base / "envs"
     envs.mkdir()
     monkeypatch.setenv("CONDA_ENVS_PATH", str(envs))

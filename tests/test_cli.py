@@ -76,3 +76,54 @@ def test_usable_outside_the_repo(tmp_path: Path) -> None:
     )
     assert r.returncode in (0, 1), r.stderr
     assert data_of(r.stdout, "resolve")["profile"] == "trt-legacy"
+
+
+def _subparsers() -> dict[str, object]:
+    import argparse
+
+    from envkit.cli import build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(sub.choices)
+
+
+def test_every_option_is_described_and_every_verb_has_an_example() -> None:
+    """Regression: check --all/--junit/--offline/--channel, mirror-check --mirror/--upstream, bundle --out,
+    smoke --timeout (no unit), run/remove --prefix had no description."""
+    import argparse
+
+    missing = []
+    for verb, p in _subparsers().items():
+        assert isinstance(p, argparse.ArgumentParser)
+        assert (p.epilog or "").startswith("example:\n  ") and "envkit " in (p.epilog or ""), verb
+        for a in p._actions:
+            if a.help is None or (a.help == argparse.SUPPRESS and a.dest != "list"):
+                missing.append(f"{verb} {'/'.join(a.option_strings) or a.dest}")
+    assert missing == []
+    smoke = subprocess.run([sys.executable, "-m", "envkit", "smoke", "--help"], capture_output=True, text=True)
+    assert "--timeout SECONDS" in smoke.stdout and "example:" in smoke.stdout
+
+
+def test_project_that_does_not_exist_is_an_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Regression: --project /nonexistent silently fell back to the shipped profiles."""
+    assert main(["--project", str(tmp_path / "nonexistent"), "list"]) == 2
+    err = capsys.readouterr().err
+    assert "no such project directory" in err and "nonexistent" in err
+
+
+def test_matrix_shows_its_own_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Regression: `envkit matrix` showed whichever installation's path first filled the (content-keyed) cache."""
+    import shutil
+
+    other = tmp_path / "other-install" / "matrix.yaml"
+    other.parent.mkdir()
+    shutil.copy(ROOT / "matrix.yaml", other)
+    mine = tmp_path / "mine" / "matrix.yaml"
+    mine.parent.mkdir()
+    shutil.copy(ROOT / "matrix.yaml", mine)
+    for m in (other, mine):  # separate processes: the in-memory cache does not hide the disk cache
+        r = subprocess.run([sys.executable, "-m", "envkit", "--matrix", str(m), "matrix"], capture_output=True,
+                           text=True, check=False)
+        assert r.returncode == 0, r.stderr
+        assert f"({m})" in r.stdout.splitlines()[0]

@@ -171,4 +171,10 @@ def run(args: argparse.Namespace, settings: Settings) -> CreateView:
     finally:
         if isinstance(reporter, RichReporter):
             reporter.close()
+    if result.status != "dry run":
+        import os
+
+        from envkit.registry import register
+
+        result.notes += register(settings.env or dict(os.environ), result.name or result.prefix.name, result.prefix)
     return CreateView(result, line)

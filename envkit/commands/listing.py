@@ -68,7 +68,15 @@ def smoke_text(smoke: dict[str, Any] | None) -> str:
     return f"failed: {', '.join(smoke.get('failed') or ['?'])}{when}"
 
 
-def run(args: argparse.Namespace, settings: Settings) -> ListResult:
+def run(args: argparse.Namespace, settings: Settings) -> Any:
+    if getattr(args, "name", None) or getattr(args, "prefix", None):
+        from envkit.commands import packages
+
+        return packages.run(args, settings)
+    return list_all(settings)
+
+
+def list_all(settings: Settings) -> ListResult:
     from envkit.generate import edited_by_hand
     from envkit.profile import parse_profile, profile_paths
 
@@ -86,7 +94,10 @@ def run(args: argparse.Namespace, settings: Settings) -> ListResult:
             entry["generated"] = "edited by hand" if edited_by_hand(gen) else str(gen.relative_to(settings.project_dir))
         profiles.append(entry)
     result = ListResult(profiles)
-    from envkit.envs import list_envs
+    from envkit.envs import list_envs, registry_problem
 
     result.environments = [env.to_json() for env in list_envs(settings)]
+    problem = registry_problem(settings)
+    if problem:
+        result.notes.append(f"environments created with --prefix are not shown: {problem}")
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 from pathlib import Path
 
@@ -27,8 +28,23 @@ def remove_env(prefix: Path, lock_timeout: float | None = None) -> list[str]:
     return notes
 
 
+def confirm(prefix: Path) -> None:
+    """Ask on a terminal; refuse (InputError) when nobody can be asked."""
+    import sys
+
+    if not sys.stdin.isatty():
+        raise InputError(f"not removing {prefix} without confirmation (stdin is not a terminal)",
+                         hint="add -y to remove it without asking")
+    sys.stderr.write(f"remove the environment {prefix}? [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
+    if answer not in ("y", "yes"):
+        raise InputError(f"kept {prefix}", hint="nothing was removed (answer y to remove, or pass -y)")
+
+
 def run(args: argparse.Namespace, settings: Settings) -> SimpleResult:
     from envkit.envs import find_env, old_dir
+    from envkit.registry import unregister
 
     name = getattr(args, "name", None)
     prefix_arg = getattr(args, "prefix", None)
@@ -40,7 +56,10 @@ def run(args: argparse.Namespace, settings: Settings) -> SimpleResult:
         prefix = find_env(name, settings)
     else:
         raise InputError("give an environment NAME or --prefix DIR")
+    if not getattr(args, "yes", False):
+        confirm(prefix)
     notes = remove_env(prefix)
+    unregister(settings.env or dict(os.environ), prefix)
     return SimpleResult(
         {"removed": str(prefix), "name": name},
         [*(f"note: {n}" for n in notes), f"removed {prefix}"],

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from envkit.context import Settings
-from envkit.envs import find_env
+from envkit.envs import resolve_env
 from envkit.errors import InputError, ToolMissingError
 from envkit.result import Message
 
@@ -39,23 +39,16 @@ class RunResult:
         return self.code
 
 
-def resolve_prefix(name: str | None, prefix: str | None, settings: Settings) -> Path:
-    if prefix:
-        p = Path(prefix).expanduser().resolve()
-        if not (p / "conda-meta").is_dir():
-            raise InputError(f"{p} is not a conda environment (no conda-meta/)")
-        return p
-    if not name:
-        raise InputError("give an environment NAME or --prefix DIR")
-    return find_env(name, settings)
-
-
 def run_in_env(prefix: Path, cmd: list[str], env: dict[str, str] | None = None) -> int:
     from envkit.engine.rattler_engine import activation_script
 
     base = dict(os.environ if env is None else env)
     script = activation_script(prefix, base.get("PATH", ""))
-    full = script + '\nexec "$@"\n'
+    # a missing command: one clear line and 127 (the shell's own message names envkit's script instead)
+    full = script + (
+        '\nif ! command -v -- "$1" >/dev/null 2>&1 && ! [ -e "$1" ]; then\n'
+        '  printf \'command not found: %s\\n\' "$1" >&2; exit 127\nfi\nexec "$@"\n'
+    )
     try:
         proc = subprocess.run(["bash", "-c", full, "envkit-run", *cmd], env=base, check=False)
     except FileNotFoundError:
@@ -75,5 +68,5 @@ def run(args: argparse.Namespace, settings: Settings) -> RunResult:
         cmd = cmd[1:]
     if not cmd:
         raise InputError("nothing to run", hint="envkit run NAME -- CMD ARGS...")
-    prefix = resolve_prefix(name, prefix_arg, settings)
+    prefix = resolve_env(name, prefix_arg, settings)
     return RunResult(run_in_env(prefix, cmd), cmd, prefix)

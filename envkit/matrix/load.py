@@ -65,7 +65,9 @@ def load_matrix(path: Path | str, *, check: bool = True) -> Matrix:
     if key is not None and key in _CACHE:
         return _CACHE[key]
     m = _from_disk_cache(p, check)
-    if m is None:
+    if m is not None:
+        m.path = str(p)  # the cache is keyed by content: another installation's copy may have filled it
+    else:
         doc = _read(lambda: yaml_load(p))
         m = _load_doc(doc, check=check)
         _to_disk_cache(p, check, m)

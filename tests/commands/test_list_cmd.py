@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from channel_factory import env_yaml, file_url
 from envelope import data_of
+from envkit_cli import envkit
 
 from envkit.cli import main
 
@@ -51,3 +53,39 @@ def test_list_shows_env_state_and_smoke(trt_channel: Path, tmp_path: Path, monke
     assert main(["--project", str(ROOT), "list", "--json"]) == 0
     state = {e["name"]: e for e in data_of(capsys.readouterr().out, "list")["environments"]}["demo"]["state"]
     assert state in ("stale", "broken")
+
+
+def test_prefix_envs_are_listed_registered_and_found_by_name(make_env: Callable[..., Path], tmp_path: Path) -> None:
+    """Regression: `list` never showed --prefix environments and `run env1` said "no environment named"."""
+    prefix = make_env(name=None, prefix=tmp_path / "somewhere" / "env1")
+    named = make_env(name="demo")
+    r = envkit("--project", str(ROOT), "list", "--json")
+    envs = {e["name"]: e for e in data_of(r.stdout, "list")["environments"]}
+    assert envs["env1"]["prefix"] == str(prefix) and envs["env1"]["state"] == "up to date"
+    assert envs["demo"]["prefix"] == str(named)
+    r = envkit("run", "env1", "--", "sh", "-c", 'echo "$CONDA_PREFIX"')
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(prefix)
+    # conda env list sees both (conda reads ~/.conda/environments.txt)
+    lines = (Path(os.environ["HOME"]) / ".conda/environments.txt").read_text().splitlines()
+    assert str(prefix) in lines and str(named) in lines
+
+    # a vanished prefix is shown as gone, not an error; run names it as missing
+    import shutil
+
+    shutil.rmtree(prefix)
+    r = envkit("--project", str(ROOT), "list")
+    assert r.returncode == 0, r.stderr
+    assert any("env1" in ln and "gone" in ln for ln in r.stdout.splitlines())
+    assert envkit("run", "env1", "--", "true").returncode == 2
+
+
+def test_broken_registry_is_a_note_and_named(make_env: Callable[..., Path], tmp_path: Path) -> None:
+    make_env(name="demo")
+    reg = Path(os.environ["XDG_DATA_HOME"]) / "envkit" / "environments.json"
+    reg.write_text("{broken")
+    r = envkit("--project", str(ROOT), "list")
+    assert r.returncode == 0
+    assert "demo" in r.stdout and f"{reg}:1" in r.stdout and "hint" in r.stdout
+    r = envkit("run", "nope", "--", "true")
+    assert r.returncode == 2 and "no environment named 'nope'" in r.stderr and "Traceback" not in r.stderr

@@ -50,3 +50,10 @@ def test_errors(envkit_settings: Settings, capsys: pytest.CaptureFixture[str], t
     assert main(["run", "--prefix", str(tmp_path), "--", "true"]) == 2
     assert main(["run", "x"]) == 2
     assert os.environ.get("CONDA_PREFIX") != str(tmp_path)
+
+
+def test_missing_command_is_127_with_one_clear_line(demo: Path) -> None:
+    """Regression: the internal script's line (`envkit-run: line 8: exec: ...`) was printed."""
+    r = _run("demo", "--", "no-such-command-xyz", "arg")
+    assert r.returncode == 127
+    assert r.stderr.strip() == "command not found: no-such-command-xyz"
