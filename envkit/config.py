@@ -11,6 +11,7 @@ Keys::
 
     channels = ["conda-forge"]          # default channels when an environment file names none
     offline = false
+    matrix_overlays = ["facts/site.yaml"]  # matrix overlay files (relative to the project), after matrix.d/
     [mirrors]                            # channel name or URL -> mirror URL
     conda-forge = "http://mirror.local/conda-forge"
 
@@ -58,6 +59,7 @@ class Config:
     channels: list[str] = field(default_factory=list)
     mirrors: dict[str, str] = field(default_factory=dict)
     offline: bool = False
+    matrix_overlays: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # files read, for `envkit doctor`
 
     def mirror_for(self, channel: str) -> str | None:
@@ -101,10 +103,16 @@ def _apply(cfg: Config, data: dict[str, Any], source: str) -> None:
         if not isinstance(data["offline"], bool):
             raise InputError("offline must be true or false", file=source, key="offline")
         cfg.offline = data["offline"]
-    unknown = set(data) - {"channels", "mirrors", "offline"}
+    if "matrix_overlays" in data:
+        mo = data["matrix_overlays"]
+        if not isinstance(mo, list) or not all(isinstance(x, str) for x in mo):
+            raise InputError("matrix_overlays must be a list of file paths", file=source, key="matrix_overlays")
+        cfg.matrix_overlays = list(mo)
+    unknown = set(data) - {"channels", "mirrors", "offline", "matrix_overlays"}
     if unknown:
         keys = ", ".join(sorted(unknown))
-        raise InputError(f"unknown key(s) {keys}", file=source, hint="known: channels, mirrors, offline")
+        raise InputError(f"unknown key(s) {keys}", file=source,
+                         hint="known: channels, mirrors, offline, matrix_overlays")
     cfg.sources.append(source)
 
 

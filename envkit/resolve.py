@@ -142,18 +142,34 @@ class RouteChoice:
     outside: bool = False  # every route that could serve it is excluded by the profile's `route:`
 
 
+def _platform_for(prof: Profile, host: HostInfo | None) -> str:
+    """The platform the routes must deliver for: the machine's, else the profile's first."""
+    arch = (host.arch or "").lower() if host is not None else ""
+    if arch in ("aarch64", "arm64"):
+        return "linux-aarch64"
+    if arch in ("x86_64", "amd64"):
+        return "linux-64"
+    return prof.platforms[0] if prof.platforms else "linux-64"
+
+
 def usable_route(
     trt: TensorRTRelease, cuda_major: int, matrix: Matrix, channels: tuple[str, ...], pip_indexes: tuple[str, ...],
-    pinned: str | None = None,
+    pinned: str | None = None, platform: str = "linux-64",
 ) -> RouteChoice:
-    """The most confident route of this release that serves this CUDA major from the configured sources;
-    never a route expected to fail."""
+    """The most confident route of this release that serves this CUDA major on ``platform`` from the configured
+    sources; never a route expected to fail."""
     have_channels = _source_names(channels, {})
     have_indexes = _source_names(pip_indexes, matrix.pip_indexes)
     usable: list[RouteUse] = []
     blocked: list[tuple[RouteUse, list[tuple[str, str]]]] = []
     failing: list[RouteUse] = []
     serving = [u for u in trt.routes if cuda_major in u.cuda_majors and u.route in matrix.routes]
+    elsewhere = [u for u in serving if not u.delivers(cuda_major, platform)]
+    serving = [u for u in serving if u.delivers(cuda_major, platform)]
+    if elsewhere and not serving:
+        names = ", ".join(f"{u.route} ({'/'.join(u.platforms_for(cuda_major))})" for u in elsewhere)
+        return RouteChoice(None, cause=Cause("route", f"platform:{platform}", f"no {platform} build of TensorRT "
+                                             f"{trt.version} for CUDA {cuda_major}: {names}"))
     if pinned is not None:
         if serving and not any(u.route == pinned for u in serving):
             return RouteChoice(None, outside=True)
@@ -223,15 +239,16 @@ def _gpu_causes(host: HostInfo, trt: TensorRTRelease, cuda: CudaRelease, matrix:
             continue
         label = f"GPU {gpu.index} {gpu.name} (compute capability {cc})"
         key = f"gpu:{cc}"
-        if V(cc) < V(trt.min_compute_capability):
+        verdict = trt.arch_verdict(cc)
+        if verdict == "too-old":
             rej.add("gpu", key, f"TensorRT {trt.version} needs compute capability >= {trt.min_compute_capability}; {label}")
-        elif trt.max_compute_capability and V(cc) > V(trt.max_compute_capability):
-            rej.add("gpu", key, f"TensorRT {trt.version} supports compute capability <= {trt.max_compute_capability}; "
-                    f"{label} is newer")
-        cuda_min = matrix.cuda_min_cc(cuda)
-        if cuda_min and V(cc) < V(cuda_min):
-            rej.add("gpu", key, f"CUDA {cuda.version} dropped compute capability < {cuda_min}; {label}")
-        elif cuda.max_compute_capability and V(cc) > V(cuda.max_compute_capability):
+        elif verdict in ("too-new", "not-listed"):
+            rej.add("gpu", key, f"TensorRT {trt.version} does not support compute capability {cc} (its architectures: "
+                    f"{', '.join(trt.architectures) or 'up to ' + str(trt.max_compute_capability)}); {label}")
+        cverdict = matrix.cuda_arch_verdict(cuda, cc)
+        if cverdict == "too-old":
+            rej.add("gpu", key, f"CUDA {cuda.version} dropped compute capability < {matrix.cuda_min_cc(cuda)}; {label}")
+        elif cverdict in ("too-new", "not-listed"):
             rej.add("gpu", key, f"CUDA {cuda.version} cannot build for compute capability {cc} (newest: "
                     f"{cuda.max_compute_capability}); {label}")
 
@@ -241,6 +258,10 @@ def _precision_causes(prof: Profile, host: HostInfo, trt: TensorRTRelease, matri
     if not low:
         return
     for name in prof.precisions:
+        if matrix.precision_unsupported(name, trt):
+            rej.add("precision", f"precision:{name}", f"TensorRT {trt.version} does not offer {name.upper()} on any GPU",
+                    f"drop {name} from precisions, or allow a newer TensorRT")
+            continue
         floor = matrix.precision_floor(name, trt)
         if floor and V(low) < V(floor):
             rej.add("precision", f"precision:{name}", f"{name.upper()} needs compute capability >= {floor}; this host "
@@ -331,11 +352,16 @@ def resolve_profile(prof: Profile, matrix: Matrix, host: HostInfo | None) -> Res
     outside: list[Rejected] = []
     chosen: Stack | None = None
     choice: RouteChoice | None = None
+    platform = _platform_for(prof, host)
     for trt in sorted(matrix.tensorrt, key=lambda t: V(t.full_version), reverse=True):
+        if trt.legacy and not (prof.tensorrt and in_any((prof.tensorrt,), trt.full_version)):
+            continue  # legacy lines are judged by validate, proposed only when the profile pins them
         for cuda in sorted(matrix.cuda_versions_for(trt.cuda), key=lambda c: V(c.version), reverse=True):
+            if cuda.legacy and not (prof.cuda and in_any((prof.cuda,), cuda.version)):
+                continue
             rej = Rejected({"tensorrt": trt.full_version, "cuda": cuda.version})
             _pins(prof, ngc, trt, cuda, rej)
-            route = usable_route(trt, cuda.major, matrix, prof.channels, prof.pip_indexes, prof.route)
+            route = usable_route(trt, cuda.major, matrix, prof.channels, prof.pip_indexes, prof.route, platform)
             if route.outside:
                 rej.add("profile", "pin:route", f"the profile pins route {prof.route}", f"drop `route:` from {prof.path}")
             python = _pick_python(prof, trt, ngc.python if ngc else None)

@@ -137,8 +137,7 @@ def _explain_failure(res: Resolution, prof: Profile, matrix: Matrix, host: HostI
     if not driver_only and not profile_only and any("gpu" in r.kinds for r in candidates) and host is not None:
         low = host.min_compute_capability()
         fits = [t.version for t in matrix.tensorrt
-                if low and V(t.min_compute_capability) <= V(low)
-                and (not t.max_compute_capability or V(low) <= V(t.max_compute_capability))]
+                if low and not t.legacy and t.arch_verdict(low) == "supported"]
         if fits:
             res.suggestions.append(
                 f"this GPU (compute capability {low}) is outside what the profile's TensorRT supports; "

@@ -1,42 +1,34 @@
-"""Read matrix.yaml into ``envkit.matrix.model.Matrix`` (strict schema) and check it for contradictions.
+"""Read matrix.yaml (and local overlays) into ``envkit.matrix.model.Matrix`` and check it.
 
 ``load_matrix(path)`` raises ``MatrixError`` (file, line, key path, "did you mean") on a schema
 error and, unless ``check=False``, on the first reference/contradiction error that
 ``check_matrix`` finds. ``check_matrix(m)`` returns every finding; ``envkit matrix --check``
 reports them all. The schema is documented in docs/matrix-schema.md.
 
-Layout: this module loads and parses (``parse_matrix``); the typed field accessors are in
-``envkit.matrix.read``; ``check_matrix`` and ``Finding`` live in ``envkit.matrix.check``
-and are re-exported here.
+Layout: this module loads (files, caches, overlays); ``envkit.matrix.parse`` builds the records
+section by section with the typed accessors of ``envkit.matrix.read``; ``envkit.matrix.overlay``
+merges overlay files; ``check_matrix`` and ``Finding`` live in ``envkit.matrix.check`` and are
+re-exported here. ``load_for(settings)`` is what the verbs call: the configured matrix plus the
+project's overlays (``environments/matrix.d/*.yaml``, ``[tool.envkit] matrix_overlays``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envkit.errors import InputError, MatrixError
 from envkit.matrix.check import Finding, check_matrix
-from envkit.matrix.model import (
-    CONFIDENCES,
-    SCHEMA_VERSION,
-    CudaMajor,
-    CudaRelease,
-    CudnnRelease,
-    GpuEntry,
-    Matrix,
-    NgcStack,
-    Precision,
-    Route,
-    RouteUse,
-    Sourced,
-    TensorRTRelease,
-)
-from envkit.matrix.read import META_KEYS, PLATFORMS, TEMPLATE_FIELDS, MatrixReader, req
-from envkit.versions import V
-from envkit.yamlio import Document, format_path
+from envkit.matrix.model import Matrix
+from envkit.matrix.parse import TOP_KEYS, parse_matrix
+from envkit.matrix.read import META_KEYS, PLATFORMS, TEMPLATE_FIELDS
+from envkit.yamlio import Document
 from envkit.yamlio import load as yaml_load
 from envkit.yamlio import loads as yaml_loads
+
+if TYPE_CHECKING:
+    from envkit.context import Settings
 
 __all__ = [
     "META_KEYS",
@@ -45,17 +37,52 @@ __all__ = [
     "TOP_KEYS",
     "Finding",
     "check_matrix",
+    "load_for",
     "load_matrix",
     "loads_matrix",
     "parse_matrix",
 ]
 
 _CACHE: dict[tuple[str, int, int, bool], Matrix] = {}
+OVERLAY_DIR = "matrix.d"
 
 
 # -- loading ---------------------------------------------------------------------------------------
-def load_matrix(path: Path | str, *, check: bool = True) -> Matrix:
-    """Read and validate matrix.yaml; cached by (path, mtime, size)."""
+def load_for(settings: Settings, *, check: bool = True) -> Matrix:
+    """The matrix a verb uses: ``settings.matrix_path`` merged with the project's overlays."""
+    return load_matrix(settings.matrix_path, check=check, overlays=overlay_files(settings))
+
+
+def overlay_files(settings: Settings) -> tuple[Path, ...]:
+    """``environments/matrix.d/*.yaml`` (by name), then ``[tool.envkit] matrix_overlays`` (in order)."""
+    from envkit.config import load_config
+
+    found: list[Path] = []
+    d = settings.environments_dir / OVERLAY_DIR
+    if d.is_dir():
+        found += sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml"))
+    for item in load_config(settings).matrix_overlays:
+        p = Path(item)
+        found.append(p if p.is_absolute() else settings.project_dir / p)
+    return tuple(found)
+
+
+def load_matrix(path: Path | str, *, check: bool = True, overlays: tuple[Path, ...] = ()) -> Matrix:
+    """Read and validate matrix.yaml merged with ``overlays``; the packaged file is cached by content."""
+    m = _load_base(path, check=check and not overlays)
+    if not overlays:
+        return m
+    from envkit.matrix.overlay import merge
+
+    for o in overlays:
+        doc = _read(lambda o=o: yaml_load(Path(o)))  # type: ignore[misc]
+        m = merge(m, parse_matrix(doc, overlay=True))
+    if check:
+        _raise_first_error(m)
+    return m
+
+
+def _load_base(path: Path | str, *, check: bool) -> Matrix:
     p = Path(path)
     try:
         st = p.stat()
@@ -139,280 +166,15 @@ def _read(func: Callable[[], Document]) -> Document:
 def _load_doc(doc: Document, *, check: bool) -> Matrix:
     m = parse_matrix(doc)
     if check:
-        errors = [f for f in check_matrix(m) if f.severity == "error"]
-        if errors:
-            err = errors[0].to_error()
-            if len(errors) > 1:
-                more = f"{len(errors) - 1} more error(s); run `envkit matrix --check` to see all"
-                err.hint = f"{err.hint}; {more}" if err.hint else more
-            raise err
+        _raise_first_error(m)
     return m
 
 
-TOP_KEYS = (
-    "schema_version",
-    "matrix_version",
-    "notes",
-    "sources",
-    "pip_indexes",
-    "cuda_majors",
-    "cuda",
-    "cudnn",
-    "tensorrt",
-    "routes",
-    "precisions",
-    "gpus",
-    "ngc",
-)
-
-
-def _route_confidence(rr: MatrixReader, source: tuple[str, ...]) -> tuple[str, str]:
-    """(confidence, reason) of a route use: ``confidence:`` as written, else unconfirmed when the record says
-    what was not read, else confirmed; the reason is ``reason:``, the unconfirmed text, or the sources read."""
-    unconfirmed = rr.get("unconfirmed", str, None)
-    confidence = rr.get("confidence", str, None)
-    if confidence is None:
-        confidence = "unconfirmed" if unconfirmed else "confirmed"
-    elif confidence not in CONFIDENCES:
-        raise rr.fail(f"unknown confidence {confidence!r}", f"one of: {', '.join(CONFIDENCES)}",
-                      (*rr.path, "confidence"))
-    reason = rr.get("reason", str, None) or unconfirmed or ""
-    if not reason and confidence == "confirmed":
-        reason = "read in " + ", ".join(source)
-    if not reason:
-        raise rr.fail(f"a route with confidence {confidence!r} needs a `reason:`", path=(*rr.path, "confidence"))
-    return confidence, reason
-
-
-def parse_matrix(doc: Document) -> Matrix:
-    """Build the typed Matrix from a parsed document; raises MatrixError on any schema error."""
-    top = MatrixReader(doc)
-    if not isinstance(top.value, dict):
-        raise top.fail("expected a mapping with schema_version, matrix_version, sources, ... at the top level")
-    if not top.has("schema_version"):
-        raise top.fail("missing required key 'schema_version'", f"add `schema_version: {SCHEMA_VERSION}`")
-    sv = top.value["schema_version"]
-    if sv != SCHEMA_VERSION or isinstance(sv, bool):
-        raise top.fail(
-            f"unsupported schema_version {sv!r}; this envkit reads schema_version {SCHEMA_VERSION}",
-            "use a matrix.yaml written for this envkit version, or upgrade envkit",
-            ("schema_version",),
-        )
-    top.expect_mapping(TOP_KEYS, required=("matrix_version", "sources"))
-    matrix_version = top.get("matrix_version", str, required=True)
-    top.get("notes", str, None)
-
-    src = top.child("sources")
-    if not isinstance(src.value, dict) or not src.value:
-        raise src.fail("expected a non-empty mapping of source key -> URL")
-    sources: dict[str, str] = {}
-    for k in src.value:
-        sources[str(k)] = src.get(str(k), str, required=True)
-
-    pip_indexes: dict[str, str] = {}
-    pip_index_meta: list[Sourced] = []
-    for r in top.ritems("pip_indexes"):
-        r.expect_mapping(("name", "url", *META_KEYS), required=("name", "url"))
-        name = r.get("name", str, required=True)
-        if name in pip_indexes:
-            raise r.fail(f"duplicate pip index {name!r}", path=(*r.path, "name"))
-        pip_indexes[name] = r.get("url", str, required=True)
-        pip_index_meta.append(r.meta())
-
-    cuda_majors: dict[int, CudaMajor] = {}
-    for r in top.ritems("cuda_majors"):
-        r.expect_mapping(
-            ("major", "minor_compat_min_driver", "min_compute_capability", "conda_packages", "pip_packages",
-             *META_KEYS),
-            required=("major", "minor_compat_min_driver", "min_compute_capability"),
-        )
-        mj = r.get("major", int, required=True)
-        if mj in cuda_majors:
-            raise r.fail(f"duplicate CUDA major {mj}", path=(*r.path, "major"))
-        cuda_majors[mj] = CudaMajor(
-            major=mj,
-            minor_compat_min_driver=r.drivers("minor_compat_min_driver"),
-            min_compute_capability=req(r.cc("min_compute_capability")),
-            conda_packages=tuple(r.templates("conda_packages")),
-            pip_packages=tuple(r.templates("pip_packages")),
-            meta=r.meta(),
-        )
-
-    cuda: list[CudaRelease] = []
-    for r in top.ritems("cuda"):
-        r.expect_mapping(
-            ("version", "min_driver", "max_compute_capability", "min_compute_capability", *META_KEYS),
-            required=("version", "min_driver"),
-        )
-        version = req(r.version("version"))
-        if len(V(version).release) != 2:
-            raise r.fail(f"a CUDA record is one minor release MAJOR.MINOR, got {version!r}", path=(*r.path, "version"))
-        cuda.append(
-            CudaRelease(
-                version=version,
-                min_driver=r.drivers("min_driver"),
-                max_compute_capability=r.cc("max_compute_capability", required=False),
-                min_compute_capability=r.cc("min_compute_capability", required=False),
-                meta=r.meta(),
-            )
-        )
-
-    cudnn: list[CudnnRelease] = []
-    for r in top.ritems("cudnn"):
-        r.expect_mapping(
-            ("version", "full_version", "cuda", "min_compute_capability", "max_compute_capability", "conda", "pip",
-             *META_KEYS),
-            required=("version", "full_version", "cuda"),
-        )
-        conda = r.str_map("conda", ("channel", "package")) or None
-        if conda is not None and "package" not in conda:
-            raise r.child("conda").fail("missing required key 'package'")
-        cudnn.append(
-            CudnnRelease(
-                version=req(r.version("version")),
-                full_version=req(r.version("full_version")),
-                cuda=tuple(r.spec_list("cuda", required=True)),
-                min_compute_capability=r.cc("min_compute_capability", required=False),
-                max_compute_capability=r.cc("max_compute_capability", required=False),
-                conda=conda,
-                pip=r.str_map("pip", ("cu11", "cu12", "cu13")),
-                meta=r.meta(),
-            )
-        )
-
-    tensorrt: list[TensorRTRelease] = []
-    for r in top.ritems("tensorrt"):
-        r.expect_mapping(
-            ("version", "full_version", "pypi_version", "cuda", "cudnn", "min_compute_capability",
-             "max_compute_capability", "python", "precisions", "routes", *META_KEYS),
-            required=("version", "full_version", "cuda", "cudnn", "min_compute_capability", "python"),
-        )
-        cd = r.child("cudnn")
-        cd.expect_mapping(("required", "versions", "notes"), required=("required",))
-        required = cd.get("required", bool, required=True)
-        routes: list[RouteUse] = []
-        for rr in r.ritems("routes"):
-            rr.expect_mapping(
-                ("route", "cuda_majors", "conda", "pip", "confidence", "reason", "unconfirmed", "notes", "source"),
-                required=("route", "cuda_majors"),
-            )
-            rsource: tuple[str, ...] = ()
-            if rr.has("source"):
-                rsource = rr.meta().source
-            confidence, reason = _route_confidence(rr, rsource or r.meta().source)
-            routes.append(
-                RouteUse(
-                    route=rr.get("route", str, required=True),
-                    cuda_majors=tuple(rr.int_list("cuda_majors")),
-                    conda=tuple(rr.templates("conda")),
-                    pip=tuple(rr.templates("pip")),
-                    unconfirmed=rr.get("unconfirmed", str, None),
-                    notes=rr.get("notes", str, None),
-                    source=rsource,
-                    confidence=confidence,
-                    reason=reason,
-                )
-            )
-        precisions: dict[str, str] = {}
-        if r.has("precisions"):
-            pr = r.child("precisions")
-            if not isinstance(pr.value, dict):
-                raise pr.fail("expected a mapping of precision name -> minimum compute capability")
-            for name in pr.value:
-                precisions[str(name)] = req(pr.cc(str(name)))
-        tensorrt.append(
-            TensorRTRelease(
-                version=req(r.version("version")),
-                full_version=req(r.version("full_version")),
-                cuda=tuple(r.spec_list("cuda", required=True)),
-                cudnn_required=required,
-                cudnn_versions=tuple(cd.spec_list("versions")),
-                min_compute_capability=req(r.cc("min_compute_capability")),
-                max_compute_capability=r.cc("max_compute_capability", required=False),
-                python=tuple(r.version_list("python", required=True)),
-                precisions=precisions,
-                routes=tuple(routes),
-                meta=r.meta(),
-                pypi_version=r.version("pypi_version", required=False),
-            )
-        )
-
-    routes_by_id: dict[str, Route] = {}
-    for r in top.ritems("routes"):
-        r.expect_mapping(("id", "description", "conda_channels", "pip_indexes", *META_KEYS), required=("id",))
-        rid = r.get("id", str, required=True)
-        if rid in routes_by_id:
-            raise r.fail(f"duplicate route id {rid!r}", path=(*r.path, "id"))
-        routes_by_id[rid] = Route(
-            id=rid,
-            description=r.get("description", str, ""),
-            conda_channels=tuple(r.str_list("conda_channels")),
-            pip_indexes=tuple(r.str_list("pip_indexes")),
-            meta=r.meta(),
-        )
-
-    precisions_by_name: dict[str, Precision] = {}
-    for r in top.ritems("precisions"):
-        r.expect_mapping(("name", "min_compute_capability", "excluded", *META_KEYS),
-                         required=("name", "min_compute_capability"))
-        name = r.get("name", str, required=True)
-        if name in precisions_by_name:
-            raise r.fail(f"duplicate precision {name!r}", path=(*r.path, "name"))
-        precisions_by_name[name] = Precision(
-            name=name,
-            min_compute_capability=req(r.cc("min_compute_capability")),
-            meta=r.meta(),
-            excluded=tuple(r.version_list("excluded")),
-        )
-
-    gpus: list[GpuEntry] = []
-    for r in top.ritems("gpus"):
-        r.expect_mapping(("name", "aliases", "compute_capability", *META_KEYS), required=("name", "compute_capability"))
-        gpus.append(
-            GpuEntry(
-                name=r.get("name", str, required=True),
-                aliases=tuple(r.str_list("aliases")),
-                compute_capability=req(r.cc("compute_capability")),
-                meta=r.meta(),
-            )
-        )
-
-    ngc: list[NgcStack] = []
-    for r in top.ritems("ngc"):
-        r.expect_mapping(
-            ("tag", "tensorrt", "cuda", "cudnn", "python", "min_driver", "min_compute_capability", *META_KEYS),
-            required=("tag", "tensorrt", "cuda"),
-        )
-        tag = r.get("tag", str, required=True)
-        if not tag.endswith("-py3"):
-            raise r.fail(f"an NGC TensorRT tag looks like \"24.05-py3\", got {tag!r}", path=(*r.path, "tag"))
-        ngc.append(
-            NgcStack(
-                tag=tag,
-                tensorrt=req(r.version("tensorrt")),
-                cuda=req(r.version("cuda")),
-                cudnn=r.version("cudnn", required=False),
-                python=r.version("python", required=False),
-                min_driver=r.drivers("min_driver", required=False),
-                meta=r.meta(),
-                min_compute_capability=r.cc("min_compute_capability", required=False),
-            )
-        )
-
-    lines = {format_path(p): ln for p, ln in doc.lines.items()}
-    return Matrix(
-        schema_version=SCHEMA_VERSION,
-        matrix_version=matrix_version,
-        path=doc.file,
-        sources=sources,
-        pip_indexes=pip_indexes,
-        cuda_majors=cuda_majors,
-        cuda=cuda,
-        cudnn=cudnn,
-        tensorrt=tensorrt,
-        routes=routes_by_id,
-        precisions=precisions_by_name,
-        gpus=gpus,
-        ngc=ngc,
-        lines=lines,
-    )
+def _raise_first_error(m: Matrix) -> None:
+    errors = [f for f in check_matrix(m) if f.severity == "error"]
+    if errors:
+        err = errors[0].to_error()
+        if len(errors) > 1:
+            more = f"{len(errors) - 1} more error(s); run `envkit matrix --check` to see all"
+            err.hint = f"{err.hint}; {more}" if err.hint else more
+        raise err

@@ -1,18 +1,20 @@
 """The compatibility matrix as typed, immutable records, and the questions asked of it.
 
 The schema is described in docs/matrix-schema.md; ``envkit.matrix.load.load_matrix`` reads
-and checks matrix.yaml into these records. Nothing here touches the file system.
+and checks matrix.yaml into these records. Nothing here touches the file system. The JSON
+form is built by ``envkit.matrix.jsonout``; GPU-name matching lives in ``envkit.matrix.gpus``.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from envkit.versions import V, in_any, major
 
 SCHEMA_VERSION = 1
+ROUTE_PLATFORMS = ("linux-64", "linux-aarch64", "win-64")
+UNSUPPORTED = "unsupported"  # a per-release precision value: the release does not offer it at all
 
 
 @dataclass(frozen=True)
@@ -20,12 +22,32 @@ class Sourced:
     source: tuple[str, ...]
     unconfirmed: str | None
     notes: str | None
+    origin: str | None = None  # the file this record came from when it is not the packaged matrix (an overlay)
+
+
+def cc_key(cc: str) -> tuple[int, int]:
+    """'8.6' -> (8, 6); '12.0' sorts above '9.0'."""
+    rel = V(cc).release
+    return rel[0], rel[1] if len(rel) > 1 else 0
+
+
+def arch_verdict(archs: tuple[str, ...], cc: str) -> str:
+    """'supported' | 'too-old' (below every listed architecture) | 'too-new' | 'not-listed' (inside the range)."""
+    k = cc_key(cc)
+    keys = sorted(cc_key(a) for a in archs)
+    if k in keys:
+        return "supported"
+    if k < keys[0]:
+        return "too-old"
+    if k > keys[-1]:
+        return "too-new"
+    return "not-listed"
 
 
 @dataclass(frozen=True)
 class CudaMajor:
     major: int
-    minor_compat_min_driver: dict[str, str]
+    minor_compat_min_driver: dict[str, str]  # empty: this major has no minor-version compatibility (CUDA <= 10)
     min_compute_capability: str
     conda_packages: tuple[str, ...]
     pip_packages: tuple[str, ...]
@@ -39,6 +61,8 @@ class CudaRelease:
     max_compute_capability: str | None
     min_compute_capability: str | None
     meta: Sourced
+    architectures: tuple[str, ...] = ()  # explicit SASS targets of this toolkit (compute capabilities)
+    legacy: bool = False  # judged by validate, never proposed by resolve unless a profile pins it
 
     @property
     def major(self) -> int:
@@ -55,6 +79,7 @@ class CudnnRelease:
     conda: dict[str, str] | None
     pip: dict[str, str]
     meta: Sourced
+    legacy: bool = False
 
 
 CONFIDENCES = ("confirmed", "unconfirmed", "expected-to-fail")
@@ -64,7 +89,7 @@ CONFIDENCES = ("confirmed", "unconfirmed", "expected-to-fail")
 class RouteUse:
     """One way to deliver one TensorRT release. ``confidence`` says how sure the matrix is that it installs:
     confirmed (read in a primary source or observed), unconfirmed (plausible, not read), expected-to-fail
-    (the evidence says it does not solve); ``reason`` says why, in one sentence."""
+    (the evidence says it does not solve); ``reason`` says why, in one sentence. ``platforms`` say where."""
 
     route: str
     cuda_majors: tuple[int, ...]
@@ -73,6 +98,8 @@ class RouteUse:
     unconfirmed: str | None = None
     notes: str | None = None
     source: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ("linux-64",)  # where this route delivers the release (real wheel/package tags)
+    platforms_by_major: dict[int, tuple[str, ...]] = field(default_factory=dict)  # per CUDA major, when they differ
     confidence: str = "confirmed"
     reason: str = ""
 
@@ -80,6 +107,12 @@ class RouteUse:
     def rank(self) -> int:
         """0 for confirmed, 1 for unconfirmed, 2 for expected-to-fail: lower is preferred."""
         return CONFIDENCES.index(self.confidence)
+
+    def platforms_for(self, cuda_major: int) -> tuple[str, ...]:
+        return self.platforms_by_major.get(cuda_major, self.platforms)
+
+    def delivers(self, cuda_major: int, platform: str) -> bool:
+        return cuda_major in self.cuda_majors and platform in self.platforms_for(cuda_major)
 
 
 @dataclass(frozen=True)
@@ -92,10 +125,13 @@ class TensorRTRelease:
     min_compute_capability: str
     max_compute_capability: str | None
     python: tuple[str, ...]
-    precisions: dict[str, str]
+    precisions: dict[str, str]  # name -> lowest compute capability, or UNSUPPORTED
     routes: tuple[RouteUse, ...]
     meta: Sourced
     pypi_version: str | None = None  # the version on PyPI when it differs from full_version (10.0.1, 10.7.0.post1)
+    architectures: tuple[str, ...] = ()  # explicit compute capabilities this release supports
+    other_versions: tuple[str, ...] = ()  # further GA releases of this line (8.5.1.7, 10.13.2.6)
+    legacy: bool = False
 
     @property
     def major(self) -> int:
@@ -105,6 +141,14 @@ class TensorRTRelease:
     def pip_version(self) -> str:
         return self.pypi_version or self.full_version
 
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        """Every version string that names a GA release of this line."""
+        out = [self.full_version, *self.other_versions]
+        if self.pypi_version:
+            out.append(self.pypi_version)
+        return tuple(out)
+
     def template_values(self, cuda_version: str | None = None) -> dict[str, str]:
         """Values for the {placeholders} of this release's route strings."""
         out = {"version": self.version, "full_version": self.full_version, "pypi_version": self.pip_version}
@@ -112,6 +156,16 @@ class TensorRTRelease:
             out["cuda_version"] = cuda_version
             out["cuda_major"] = str(major(cuda_version))
         return out
+
+    def arch_verdict(self, cc: str) -> str:
+        if self.architectures:
+            return arch_verdict(self.architectures, cc)
+        k = cc_key(cc)
+        if k < cc_key(self.min_compute_capability):
+            return "too-old"
+        if self.max_compute_capability and k > cc_key(self.max_compute_capability):
+            return "too-new"
+        return "supported"
 
 
 @dataclass(frozen=True)
@@ -151,9 +205,18 @@ class NgcStack:
     min_compute_capability: str | None = None
 
 
-def _norm_gpu(name: str) -> str:
-    n = name.lower().replace("nvidia", " ").replace("geforce", " ").replace("tesla", " ")
-    return re.sub(r"[^a-z0-9]+", " ", n).strip()
+@dataclass(frozen=True)
+class JetPackRelease:
+    """One JetPack release: L4T, CUDA, cuDNN and TensorRT fixed together for Jetson modules."""
+
+    version: str
+    l4t: str
+    cuda: str
+    cudnn: str | None
+    tensorrt: str
+    python: str | None
+    compute_capabilities: tuple[str, ...]  # the Jetson GPUs it supports (5.3 Nano ... 8.7 Orin, 11.0 Thor)
+    meta: Sourced
 
 
 @dataclass
@@ -174,6 +237,23 @@ class Matrix:
     extra: dict[str, Any] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)  # key path ("tensorrt[3].cuda[0]") -> line in the file
     pip_index_meta: list[Sourced] = field(default_factory=list)
+    jetpack: list[JetPackRelease] = field(default_factory=list)
+    overlays: tuple[str, ...] = ()  # overlay files merged into this matrix, in order
+    line_files: dict[str, str] = field(default_factory=dict)  # key path -> overlay file, where not `path`
+
+    def file_of(self, key: str) -> str:
+        """The file a key path was read from (the packaged matrix or an overlay)."""
+        k = key
+        while k:
+            if k in self.line_files:
+                return self.line_files[k]
+            if k in self.lines:
+                return self.path
+            cut = max(k.rfind("."), k.rfind("["))
+            if cut <= 0:
+                break
+            k = k[:cut]
+        return self.path
 
     def line_of(self, key: str) -> int | None:
         """The line of a key path, or of its nearest ancestor present in the file."""
@@ -197,19 +277,31 @@ class Matrix:
         return None
 
     def tensorrt_release(self, version: str) -> TensorRTRelease | None:
-        """By line ("10.3") or full version ("10.3.0.26"); the newest line matching a prefix."""
+        """By line ("10.3"), full version ("10.3.0.26") or any PyPI spelling ("10.13.3.9.post1").
+
+        An exact GA version wins ("10.13.2.6" is the 10.13.3 line); otherwise the newest line
+        matching the prefix."""
         want = V(version).release
-        for rel in sorted(self.tensorrt, key=lambda r: V(r.version), reverse=True):
-            full = V(rel.full_version).release
+        newest = sorted(self.tensorrt, key=lambda r: V(r.version), reverse=True)
+        for rel in newest:
+            if any(V(s).release == want for s in rel.spellings):
+                return rel
+        for rel in newest:
             line = V(rel.version).release
-            if full[: len(want)] == want or line[: len(want)] == want:
+            if line[: len(want)] == want or any(V(s).release[: len(want)] == want for s in rel.spellings):
                 return rel
         return None
 
     def cudnn_release(self, version: str) -> CudnnRelease | None:
+        """By line ("9.1"), full version ("9.1.0.70") or a release of a line ("8.2.1" is the 8.2 line)."""
         want = V(version).release
-        for rel in sorted(self.cudnn, key=lambda r: V(r.version), reverse=True):
+        newest = sorted(self.cudnn, key=lambda r: V(r.version), reverse=True)
+        for rel in newest:
             if V(rel.full_version).release[: len(want)] == want or V(rel.version).release[: len(want)] == want:
+                return rel
+        for rel in newest:
+            line = V(rel.version).release
+            if want[: len(line)] == line:
                 return rel
         return None
 
@@ -219,6 +311,30 @@ class Matrix:
             if stack.tag in (t, f"{t}-py3"):
                 return stack
         return None
+
+    def jetpack_release(self, version: str) -> JetPackRelease | None:
+        want = V(version).release
+        for jp in sorted(self.jetpack, key=lambda j: V(j.version), reverse=True):
+            if V(jp.version).release[: len(want)] == want:
+                return jp
+        return None
+
+    def jetpack_for_l4t(self, l4t: str) -> JetPackRelease | None:
+        """The JetPack release of an L4T release ("36.4.3", "R36.4.3", "36.4": newest of that line)."""
+        text = l4t.strip().lstrip("Rr")
+        try:
+            want = V(text).release
+        except ValueError:
+            return None
+        exact = [j for j in self.jetpack if V(j.l4t).release == want]
+        pool = exact or [j for j in self.jetpack if V(j.l4t).release[: len(want)] == want]
+        return max(pool, key=lambda j: V(j.version)) if pool else None
+
+    def jetpacks_for_cc(self, cc: str) -> list[JetPackRelease]:
+        """JetPack releases that support a Jetson GPU, newest first."""
+        k = cc_key(cc)
+        fits = [j for j in self.jetpack if any(cc_key(c) == k for c in j.compute_capabilities)]
+        return sorted(fits, key=lambda j: V(j.version), reverse=True)
 
     def cuda_versions_for(self, specs: tuple[str, ...]) -> list[CudaRelease]:
         return [c for c in self.cuda if in_any(specs, c.version)]
@@ -234,32 +350,43 @@ class Matrix:
     def cuda_min_cc(self, rel: CudaRelease) -> str | None:
         if rel.min_compute_capability:
             return rel.min_compute_capability
+        if rel.architectures:
+            return min(rel.architectures, key=cc_key)
         m = self.cuda_majors.get(rel.major)
         return m.min_compute_capability if m else None
 
+    def cuda_arch_verdict(self, rel: CudaRelease, cc: str) -> str:
+        """'supported' | 'too-old' | 'too-new' | 'not-listed': does this toolkit build native code for ``cc``?"""
+        if rel.architectures:
+            return arch_verdict(rel.architectures, cc)
+        lo = self.cuda_min_cc(rel)
+        if lo and cc_key(cc) < cc_key(lo):
+            return "too-old"
+        if rel.max_compute_capability and cc_key(cc) > cc_key(rel.max_compute_capability):
+            return "too-new"
+        return "supported"
+
     def compute_capability_for(self, gpu_name: str) -> str | None:
-        """Compute capability from a GPU name; the longest matching table entry wins."""
-        target = _norm_gpu(gpu_name)
-        if not target:
-            return None
-        best: tuple[int, str] | None = None
-        for gpu in self.gpus:
-            for cand in (gpu.name, *gpu.aliases):
-                c = _norm_gpu(cand)
-                if c and (target == c or re.search(rf"(^| ){re.escape(c)}( |$)", target)):
-                    score = len(c) + (1000 if target == c else 0)
-                    if best is None or score > best[0]:
-                        best = (score, gpu.compute_capability)
-        return best[1] if best else None
+        """Compute capability from a GPU name (longest whole-word match; a truncated "..." name only when
+        every table entry it could be agrees)."""
+        from envkit.matrix.gpus import lookup
+
+        return lookup(self.gpus, gpu_name)
 
     def precision_floor(self, name: str, trt: TensorRTRelease | None = None) -> str | None:
-        if trt is not None and name in trt.precisions:
+        if trt is not None and name in trt.precisions and trt.precisions[name] != UNSUPPORTED:
             return trt.precisions[name]
         p = self.precisions.get(name)
         return p.min_compute_capability if p else None
 
+    def precision_unsupported(self, name: str, trt: TensorRTRelease | None) -> bool:
+        """True when this TensorRT release does not offer the precision on any GPU."""
+        return trt is not None and trt.precisions.get(name) == UNSUPPORTED
+
     def supports_precision(self, name: str, cc: str, trt: TensorRTRelease | None = None) -> bool | None:
         """True/False when the matrix knows whether GPUs of compute capability ``cc`` run ``name``; None if unknown."""
+        if self.precision_unsupported(name, trt):
+            return False
         floor = self.precision_floor(name, trt)
         if floor is None:
             return None
@@ -271,136 +398,7 @@ class Matrix:
     def urls(self, keys: tuple[str, ...]) -> list[str]:
         return [self.sources.get(k, k) for k in keys]
 
-    # -- JSON ------------------------------------------------------------------------------
-    def _meta(self, meta: Sourced) -> dict[str, Any]:
-        out: dict[str, Any] = {"source": self.urls(meta.source)}
-        if meta.unconfirmed:
-            out["unconfirmed"] = meta.unconfirmed
-        if meta.notes:
-            out["notes"] = meta.notes
-        return out
-
     def to_json(self) -> dict[str, Any]:
-        return {
-            "schema": "envkit.matrix.model/1",
-            "schema_version": self.schema_version,
-            "matrix_version": self.matrix_version,
-            "path": self.path,
-            "cuda": [
-                {
-                    "version": c.version,
-                    "min_driver": c.min_driver,
-                    "minor_compat_min_driver": (
-                        self.cuda_majors[c.major].minor_compat_min_driver if c.major in self.cuda_majors else None
-                    ),
-                    "min_compute_capability": self.cuda_min_cc(c),
-                    "max_compute_capability": c.max_compute_capability,
-                    "conda_packages": [
-                        p.format(version=c.version) for p in self.cuda_majors[c.major].conda_packages
-                    ]
-                    if c.major in self.cuda_majors
-                    else [],
-                    "pip_packages": [p.format(version=c.version) for p in self.cuda_majors[c.major].pip_packages]
-                    if c.major in self.cuda_majors
-                    else [],
-                    **self._meta(c.meta),
-                }
-                for c in self.cuda
-            ],
-            "tensorrt": [
-                {
-                    "version": t.version,
-                    "full_version": t.full_version,
-                    "cuda": list(t.cuda),
-                    "cudnn": {"required": t.cudnn_required, "versions": list(t.cudnn_versions)},
-                    "min_compute_capability": t.min_compute_capability,
-                    "max_compute_capability": t.max_compute_capability,
-                    "pypi_version": t.pip_version,
-                    "python": list(t.python),
-                    "precisions": t.precisions,
-                    "routes": [
-                        {
-                            "route": r.route,
-                            "cuda_majors": list(r.cuda_majors),
-                            "conda": list(r.conda),
-                            "pip": list(r.pip),
-                            "confidence": r.confidence,
-                            "reason": r.reason,
-                            **({"unconfirmed": r.unconfirmed} if r.unconfirmed else {}),
-                            **({"notes": r.notes} if r.notes else {}),
-                            **({"source": self.urls(r.source)} if r.source else {}),
-                        }
-                        for r in t.routes
-                    ],
-                    **self._meta(t.meta),
-                }
-                for t in self.tensorrt
-            ],
-            "cudnn": [
-                {
-                    "version": d.version,
-                    "full_version": d.full_version,
-                    "cuda": list(d.cuda),
-                    "min_compute_capability": d.min_compute_capability,
-                    "max_compute_capability": d.max_compute_capability,
-                    "conda": d.conda,
-                    "pip": d.pip,
-                    **self._meta(d.meta),
-                }
-                for d in self.cudnn
-            ],
-            "cuda_majors": [
-                {
-                    "major": m.major,
-                    "minor_compat_min_driver": m.minor_compat_min_driver,
-                    "min_compute_capability": m.min_compute_capability,
-                    "conda_packages": list(m.conda_packages),
-                    "pip_packages": list(m.pip_packages),
-                    **self._meta(m.meta),
-                }
-                for m in self.cuda_majors.values()
-            ],
-            "routes": [
-                {
-                    "id": r.id,
-                    "description": r.description,
-                    "conda_channels": list(r.conda_channels),
-                    "pip_indexes": list(r.pip_indexes),
-                    **self._meta(r.meta),
-                }
-                for r in self.routes.values()
-            ],
-            "pip_indexes": self.pip_indexes,
-            "precisions": [
-                {
-                    "name": p.name,
-                    "min_compute_capability": p.min_compute_capability,
-                    "excluded": list(p.excluded),
-                    **self._meta(p.meta),
-                }
-                for p in self.precisions.values()
-            ],
-            "gpus": [
-                {
-                    "name": g.name,
-                    "aliases": list(g.aliases),
-                    "compute_capability": g.compute_capability,
-                    **self._meta(g.meta),
-                }
-                for g in self.gpus
-            ],
-            "ngc": [
-                {
-                    "tag": n.tag,
-                    "tensorrt": n.tensorrt,
-                    "cuda": n.cuda,
-                    "cudnn": n.cudnn,
-                    "python": n.python,
-                    "min_driver": n.min_driver,
-                    "min_compute_capability": n.min_compute_capability,
-                    **self._meta(n.meta),
-                }
-                for n in self.ngc
-            ],
-            "sources": self.sources,
-        }
+        from envkit.matrix.jsonout import matrix_to_json
+
+        return matrix_to_json(self)

@@ -2,7 +2,7 @@
 
 Versions, compute capabilities, version ranges, driver maps, package templates and the
 ``source``/``unconfirmed``/``notes`` metadata every record carries. Used by
-``envkit.matrix.load.parse_matrix``; imports nothing above ``envkit.matrix.model``.
+``envkit.matrix.parse``; imports nothing above ``envkit.matrix.model``.
 """
 
 from __future__ import annotations
@@ -48,6 +48,22 @@ class MatrixReader(Reader):
                 f"expected a compute capability MAJOR.MINOR like \"8.6\", got {value!r}", path=(*self.path, key)
             )
         return value
+
+    def cc_list(self, key: str, *, required: bool = False) -> list[str]:
+        """A list of compute capabilities ("8.6"), each MAJOR.MINOR, no duplicates."""
+        values = self.version_list(key, required=required)
+        if required and not values:
+            raise self.fail(f"{key!r} must list at least one compute capability", path=(*self.path, key))
+        seen: set[tuple[int, ...]] = set()
+        for i, v in enumerate(values):
+            rel = V(v).release
+            if len(rel) != 2:
+                raise self.fail(f"expected a compute capability MAJOR.MINOR like \"8.6\", got {v!r}",
+                                path=(*self.path, key, i))
+            if rel in seen:
+                raise self.fail(f"compute capability {v} is listed twice", path=(*self.path, key, i))
+            seen.add(rel)
+        return values
 
     def version_list(self, key: str, *, required: bool = False) -> list[str]:
         values = self.str_list(key, required=required)

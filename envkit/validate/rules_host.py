@@ -64,14 +64,16 @@ def host_rules(c: HostContext, host: HostInfo) -> None:
         k = cc_key(cc)
         tr, t = c.tr, c.trt
         if tr is not None and t is not None:
-            if k < cc_key(tr.min_compute_capability):
+            verdict = tr.arch_verdict(cc)
+            if verdict == "too-old":
                 c.add("error", t.line, "gpu-too-old",
                       f"{label} (compute capability {cc}) is below TensorRT {tr.version}'s floor "
                       f"{tr.min_compute_capability} (matrix)", _trt_for_cc_hint(m, cc))
-            elif tr.max_compute_capability and k > cc_key(tr.max_compute_capability):
+            elif verdict in ("too-new", "not-listed"):
                 c.add("error", t.line, "gpu-too-new",
-                      f"{label} (compute capability {cc}) is newer than TensorRT {tr.version} supports (up to "
-                      f"{tr.max_compute_capability}, matrix)", _trt_for_cc_hint(m, cc))
+                      f"{label} (compute capability {cc}) is not an architecture TensorRT {tr.version} supports "
+                      f"({', '.join(tr.architectures) or 'up to ' + str(tr.max_compute_capability)}, matrix): "
+                      "TensorRT has no kernels for it", _trt_for_cc_hint(m, cc))
         if p is None:
             continue
         rel = m.cuda_release(p.version) if p.version else None
@@ -82,19 +84,22 @@ def host_rules(c: HostContext, host: HostInfo) -> None:
             c.add("error", p.line, "gpu-too-old",
                   f"{label} (compute capability {cc}) is below {what}'s architecture floor {floor} (matrix)",
                   "use an older CUDA for this GPU, or another GPU")
-        elif rel is not None and rel.max_compute_capability and k > cc_key(rel.max_compute_capability):
+        elif rel is not None and m.cuda_arch_verdict(rel, cc) in ("too-new", "not-listed"):
             c.add("warning", p.line, "gpu-too-new",
                   f"{label} (compute capability {cc}) is newer than {what} builds for natively (up to "
-                  f"{rel.max_compute_capability}): only PTX JIT, if the libraries ship PTX", "use a newer CUDA")
+                  f"{rel.max_compute_capability}): it runs only by PTX JIT, where the libraries ship PTX "
+                  "(CUDA's compatibility guides: code built without PTX for it does not load)",
+                  f"use CUDA {_cuda_for_cc(m, cc)} or newer" if _cuda_for_cc(m, cc) else "use a newer CUDA")
+
+
+def _cuda_for_cc(m: Matrix, cc: str) -> str | None:
+    """The oldest CUDA release that builds native code for ``cc``."""
+    ok = [r.version for r in by_version(m.cuda) if m.cuda_arch_verdict(r, cc) == "supported"]
+    return ok[0] if ok else None
 
 
 def _trt_for_cc_hint(m: Matrix, cc: str) -> str | None:
-    from envkit.host.model import cc_key
-
-    k = cc_key(cc)
-    ok = [t.version for t in by_version(m.tensorrt)
-          if cc_key(t.min_compute_capability) <= k
-          and (not t.max_compute_capability or k <= cc_key(t.max_compute_capability))]
+    ok = [t.version for t in by_version(m.tensorrt) if not t.legacy and t.arch_verdict(cc) == "supported"]
     return f"TensorRT releases for compute capability {cc}: {', '.join(ok)}" if ok else \
         f"no TensorRT release in the matrix supports compute capability {cc}"
 

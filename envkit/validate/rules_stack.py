@@ -183,11 +183,29 @@ class Checker:
                      "no TensorRT release there supports it",
                      f"nothing to change unless TensorRT joins this environment: the TensorRT releases in the matrix "
                      f"need CUDA {floor} or newer")
+        elif rel is not None and rel.legacy:
+            self._legacy_cuda(p, v)
         elif rel is None:
             extra = f"; TensorRT {', '.join(trts)} list it as supported" if trts else ""
             self.add("warning" if has_trt else "info", p.line, "unknown-version",
                      f"CUDA {v} ({p.source}) is not in the matrix (it knows {', '.join(known)}), so there are no "
                      f"driver or GPU facts for it{extra}")
+
+    def _legacy_cuda(self, p: Evidence, v: str) -> None:
+        """A legacy CUDA (matrix `legacy: true`): known facts, but nothing current builds on it."""
+        current = [c.version for c in self.m.cuda if not c.legacy]
+        current_trt = [t.version for t in by_version(self.m.tensorrt) if not t.legacy and _safe_in(t.cuda, v)]
+        old_trt = [t.version for t in by_version(self.m.tensorrt) if t.legacy and _safe_in(t.cuda, v)]
+        if current_trt:
+            why = f"only TensorRT {', '.join(current_trt)} still list it"
+        elif old_trt:
+            why = f"no current TensorRT supports it (last: TensorRT {old_trt[-1]}, itself legacy)"
+        else:
+            why = "no TensorRT release in the matrix supports it"
+        first12 = next((c for c in current if c.startswith("12.")), None)
+        self.add("warning", p.line, "eol-cuda",
+                 f"CUDA {v} ({p.source}) is a legacy release: {why}; envkit never proposes it",
+                 f"move to CUDA {current[0]}" + (f" or {first12}+" if first12 else "") if current else None)
 
     # ---- TensorRT --------------------------------------------------------------------------------
     def trt_rules(self) -> None:
@@ -206,6 +224,12 @@ class Checker:
                      "its CUDA, cuDNN, GPU and Python support cannot be checked",
                      f"TensorRT {known[0]} … {known[-1]} are covered" if known else None)
         tr = self.tr
+        if tr is not None and tr.legacy:
+            current = [r.version for r in by_version(self.m.tensorrt) if not r.legacy]
+            self.add("warning", t.line, "eol-tensorrt",
+                     f"TensorRT {t.version} ({t.source}) is a legacy release (the {tr.version} line): envkit judges it "
+                     "but never proposes it", f"move to TensorRT {current[0]} or newer (CUDA 11.8/12.x)"
+                     if current else None)
         suffixes = of(self.ev, CUDA, ("trt-suffix",))
         p = self.cuda
         for s in suffixes:

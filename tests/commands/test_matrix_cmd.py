@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -55,7 +56,7 @@ def test_schema_error_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     bad.write_text(REAL.read_text(encoding="utf-8").replace("  - version: \"12.9\"\n", "  - verison: \"12.9\"\n"),
                    encoding="utf-8")
     code, _, err = run(capsys, "--matrix", str(bad), "matrix", "--check")
-    assert code == 2 and "cuda[9].verison: unknown key" in err and "did you mean 'version'" in err
+    assert code == 2 and re.search(r"cuda\[\d+\]\.verison: unknown key", err) and "did you mean 'version'" in err
 
 
 def test_json_contract(capsys: pytest.CaptureFixture[str]) -> None:

@@ -42,7 +42,7 @@ def test_typo_key_did_you_mean(tmp_path: Path) -> None:
 def test_unknown_key(tmp_path: Path) -> None:
     path, line = edited(tmp_path, "  - major: 13\n", "  - major: 13\n    colour: blue\n")
     err = raises(path)
-    assert f"{path}:{line + 1}: cuda_majors[2].colour: unknown key 'colour'" in str(err)
+    assert f"{path}:{line + 1}: cuda_majors[4].colour: unknown key 'colour'" in str(err)
     assert err.hint and "allowed keys" in err.hint
 
 
@@ -57,7 +57,8 @@ def test_wrong_type(tmp_path: Path) -> None:
 def test_number_instead_of_quoted_version(tmp_path: Path) -> None:
     path, line = edited(tmp_path, '  - version: "12.9"\n', "  - version: 12.9\n")
     err = raises(path)
-    assert f"{path}:{line}: cuda[9].version: expected a string, got the number 12.9" in str(err)
+    assert re.search(rf"{re.escape(str(path))}:{line}: cuda\[\d+\]\.version: expected a string, got the number 12.9",
+                     str(err))
     assert err.hint and 'quote it: version: "12.9"' in err.hint
 
 
@@ -72,7 +73,7 @@ def test_trt_cuda_spec_matching_no_release(tmp_path: Path) -> None:
     err = raises(path)
     assert re.search(rf"{re.escape(str(path))}:{line}: tensorrt\[\d+\]\.cuda\[1\]: no CUDA release matches '>=12.10,<13'",
                      str(err))
-    assert "defined: 11.8, 12.0" in str(err)
+    assert "11.8, 12.0" in str(err)
     # --check reports it as a finding instead of raising
     m = load_matrix(path, check=False)
     errors = [f for f in check_matrix(m) if f.severity == "error"]
@@ -81,10 +82,10 @@ def test_trt_cuda_spec_matching_no_release(tmp_path: Path) -> None:
 
 
 def test_missing_source_key(tmp_path: Path) -> None:
-    path, line = edited(tmp_path, "    source: [TRTRN1080, PYPI-TRT-CU12, PYPI-TRT-CU11]",
-                        "    source: [TRTRN1800, PYPI-TRT-CU12, PYPI-TRT-CU11]")
+    path, line = edited(tmp_path, "    source: [PYPI-JSON-BINDINGS, TRTRN1080, PYPI-TRT-CU12, PYPI-TRT-CU11]",
+                        "    source: [PYPI-JSON-BINDINGS, TRTRN1800, PYPI-TRT-CU12, PYPI-TRT-CU11]")
     err = raises(path)
-    assert re.search(rf":{line}: tensorrt\[\d+\]\.source\[0\]: unknown source key 'TRTRN1800'", str(err))
+    assert re.search(rf":{line}: tensorrt\[\d+\]\.source\[1\]: unknown source key 'TRTRN1800'", str(err))
     assert err.hint and "did you mean" in err.hint
 
 
@@ -97,33 +98,34 @@ def test_source_not_url(tmp_path: Path) -> None:
 def test_unknown_route(tmp_path: Path) -> None:
     path, line = edited(tmp_path, "      - route: pypi-wheel\n", "      - route: pypi-wheels\n")
     err = raises(path)
-    assert f":{line}: tensorrt[0].routes[0].route: unknown route 'pypi-wheels'" in str(err)
+    assert re.search(rf":{line}: tensorrt\[\d+\]\.routes\[0\]\.route: unknown route 'pypi-wheels'", str(err))
     assert err.hint == "did you mean 'pypi-wheel'?"
 
 
 def test_route_major_not_supported(tmp_path: Path) -> None:
     path, line = edited(tmp_path, "        cuda_majors: [11]\n", "        cuda_majors: [12]\n")
     err = raises(path)
-    assert f":{line}: tensorrt[0].routes[0].cuda_majors[0]: CUDA 12 is not a CUDA major TensorRT 8.5" in str(err)
+    assert re.search(rf":{line}: tensorrt\[\d+\]\.routes\[0\]\.cuda_majors\[0\]: CUDA 12 is not a CUDA major "
+                     "TensorRT 8.5", str(err))
 
 
 def test_duplicate_version_and_decreasing_driver(tmp_path: Path) -> None:
-    path, line = edited(tmp_path, '{version: "12.3", min_driver: {linux: "545.23.06"}',
-                        '{version: "12.3", min_driver: {linux: "500.1"}')
+    path, line = edited(tmp_path, '{version: "12.3", min_driver: {linux: "545.23.06", windows: "545.84"}',
+                        '{version: "12.3", min_driver: {linux: "500.1", windows: "545.84"}')
     m = load_matrix(path, check=False)
     msgs = [str(f) for f in check_matrix(m) if f.severity == "error"]
-    assert any(f":{line}: cuda[4].min_driver.linux: CUDA 12.3 needs driver 500.1, lower than CUDA 12.2" in s
-               for s in msgs), msgs
+    assert any(re.search(rf":{line}: cuda\[\d+\]\.min_driver\.linux: CUDA 12.3 needs driver 500.1, lower than "
+                         "CUDA 12.2", s) for s in msgs), msgs
     path, line = edited(tmp_path, '  - version: "10.9"\n', '  - version: "10.8"\n')
     msgs = [str(f) for f in check_matrix(load_matrix(path, check=False)) if f.severity == "error"]
     assert any("duplicate TensorRT release '10.8'" in s and f":{line}:" in s for s in msgs), msgs
 
 
 def test_min_cc_above_max(tmp_path: Path) -> None:
-    path, _line = edited(tmp_path, '    min_compute_capability: "3.5"\n    max_compute_capability: "9.0"',
+    path, _line = edited(tmp_path, '    min_compute_capability: "5.0"\n    max_compute_capability: "9.0"',
                         '    min_compute_capability: "9.5"\n    max_compute_capability: "9.0"')
     msgs = [str(f) for f in check_matrix(load_matrix(path, check=False))]
-    assert any("tensorrt[0].max_compute_capability: max compute capability 9.0 is below the minimum 9.5" in s
+    assert any(re.search(r"cudnn\[\d+\]\.max_compute_capability: max compute capability 9.0 is below the minimum 9.5", s)
                for s in msgs), msgs
 
 
@@ -134,9 +136,9 @@ def test_full_version_prefix(tmp_path: Path) -> None:
 
 
 def test_ngc_unknown_trt_line(tmp_path: Path) -> None:
-    path, line = edited(tmp_path, '    tensorrt: "8.5.2.2"', '    tensorrt: "9.2.0.5"')
+    path, line = edited(tmp_path, '    tensorrt: "8.5.2.2"', '    tensorrt: "6.2.0.5"')
     err = raises(path)
-    assert f":{line}: ngc[0].tensorrt: no TensorRT line matches '9.2.0.5'" in str(err)
+    assert f":{line}: ngc[0].tensorrt: no TensorRT line matches '6.2.0.5'" in str(err)
 
 
 def test_cuda_minor_without_major_record(tmp_path: Path) -> None:
@@ -185,7 +187,8 @@ def test_cc_must_be_major_minor() -> None:
 def test_bad_template_field(tmp_path: Path) -> None:
     path, line = edited(tmp_path, 'pip: ["tensorrt=={full_version}"]', 'pip: ["tensorrt=={ful_version}"]')
     err = raises(path)
-    assert f":{line}: tensorrt[0].routes[0].pip[0]: unknown template field {{ful_version}}" in str(err)
+    assert re.search(rf":{line}: tensorrt\[\d+\]\.routes\[0\]\.pip\[0\]: unknown template field \{{ful_version\}}",
+                     str(err))
     assert err.hint == "did you mean 'full_version'?"
 
 

@@ -246,8 +246,8 @@ def test_corpus_morpheus(matrix: Matrix) -> None:
 
 
 def test_corpus_stylegan3(matrix: Matrix) -> None:
-    # cudatoolkit=11.1: no TensorRT here, CUDA 11.1 has no matrix record -> info only
-    assert findings_of(matrix, "NVlabs__stylegan3__environment.yml") == [("info", 13, "unknown-version")]
+    # cudatoolkit=11.1: a legacy CUDA (matrix record, legacy: true) -> eol-cuda warning with what to move to
+    assert findings_of(matrix, "NVlabs__stylegan3__environment.yml") == [("warning", 13, "eol-cuda")]
 
 
 def test_corpus_sleap(matrix: Matrix) -> None:
@@ -255,7 +255,7 @@ def test_corpus_sleap(matrix: Matrix) -> None:
     assert [(f.severity, f.line, f.code) for f in r.findings] == [
         ("warning", 8, "deprecated-package"),  # nvidia-pyindex
         ("warning", 10, "deprecated-package"),  # nvidia-tensorrt (NGC name)
-        ("warning", 10, "unknown-version"),  # TensorRT 7.2.3.4: not in the matrix
+        ("warning", 10, "eol-tensorrt"),  # TensorRT 7.2.3.4: the legacy 7.2 line
     ]
     assert r.stack["tensorrt"]["version"] == "7.2.3.4"
 
@@ -263,7 +263,7 @@ def test_corpus_sleap(matrix: Matrix) -> None:
 def test_corpus_yolov4_deepsort(matrix: Matrix) -> None:
     assert findings_of(matrix, "theAIGuysCode__yolov4-deepsort__conda-gpu.yml") == [
         ("warning", 8, "unpinned-critical"),  # cudnn unpinned
-        ("info", 9, "eol-cuda"),  # cudatoolkit==10.1.243: older than any TensorRT supports
+        ("warning", 9, "eol-cuda"),  # cudatoolkit==10.1.243: legacy, no current TensorRT supports it
         ("info", None, "channel-none"),
     ]
 
@@ -274,22 +274,22 @@ def test_corpus_gan_image_detection(matrix: Matrix) -> None:
     assert r.stack["cudnn"]["version"] == "7.6.5" and r.stack["cudnn"]["line"] == 33
     assert r.stack["cuda"]["version"] == "10.2" and r.stack["python"]["version"] == "3.6"
     assert [(f.severity, f.line, f.code) for f in r.findings] == [
-        ("info", 10, "eol-cuda"), ("info", 33, "unknown-version"), ("info", 129, "conda-pip-duplicate")]
+        ("warning", 10, "eol-cuda"), ("info", 129, "conda-pip-duplicate")]  # cuDNN 7.6: a legacy matrix record
 
 
 def test_corpus_mm_gan(matrix: Matrix) -> None:
     r = run_file(matrix, CORPUS / "trane293__mm-gan__environment.yml")
     assert r.stack["cudnn"]["version"] == "7.1.2" and r.stack["cuda"]["version"] == "9.0"
     assert [(f.severity, f.line, f.code) for f in r.findings] == [
-        ("info", 27, "eol-cuda"), ("info", 28, "unknown-version"), ("info", 117, "conda-pip-duplicate"),
+        ("warning", 27, "eol-cuda"), ("info", 28, "unknown-version"), ("info", 117, "conda-pip-duplicate"),
         ("info", 127, "prefix-set")]
 
 
 def test_corpus_dinov2(matrix: Matrix) -> None:
     r = run_file(matrix, CORPUS / "facebookresearch__dinov2__conda.yaml")
-    # pytorch::pytorch-cuda=11.7.0 and cuml-cu11 agree (CUDA 11); 11.7 has no matrix record
+    # pytorch::pytorch-cuda=11.7.0 and cuml-cu11 agree (CUDA 11); 11.7 is a legacy matrix record
     assert r.stack["cuda"]["version"] == "11.7"
-    assert [(f.severity, f.line, f.code) for f in r.findings] == [("info", 11, "unknown-version")]
+    assert [(f.severity, f.line, f.code) for f in r.findings] == [("warning", 11, "eol-cuda")]
 
 
 def test_corpus_yolov8_onnxruntime(matrix: Matrix) -> None:
