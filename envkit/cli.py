@@ -39,6 +39,7 @@ VERBS = {
     "check": "check",
     "mirror-check": "mirror_check",
     "bundle": "bundle",
+    "explain": "explain",
 }
 
 def _add_json(p: argparse.ArgumentParser) -> None:
@@ -87,7 +88,32 @@ def build_parser() -> argparse.ArgumentParser:
     _create_verbs(sub)
     _env_verbs(sub)
     _ci_verbs(sub)
+    _explain_verb(sub)
     return parser
+
+
+def _explain_verb(sub: Any) -> None:
+    p = _verb(sub, "explain", "explain a failure: what failed, why, and the fix for this machine and environment",
+              "envkit explain build.log trt-yolo   |   envkit explain -- python infer.py")
+    p.description = ("Read a log (FILE, or - for standard input) or run `-- CMD ARGS`, and explain every known "
+                     "failure in it. Exit 1 when it diagnosed one, 0 when none, 2 for unreadable input; "
+                     "with -- CMD the command's own exit code.")
+    p.add_argument("input", nargs="?", metavar="FILE", help="the log to read; - for standard input")
+    p.add_argument("name", nargs="?", metavar="NAME", help="the environment the failure happened in")
+    p.add_argument("--prefix", metavar="DIR", help="the environment by its directory instead of its name")
+    _add_host(p)
+    p.add_argument("--probe", action="store_true", help="use this machine's facts for a log read from FILE or stdin")
+    p.add_argument("--check-catalogue", action="store_true",
+                   help="validate the explain catalogue and the project's overlays (environments/explain.d/*.yaml)")
+    _add_json(p)
+
+
+def _split_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """``envkit [options] explain ... -- CMD ARGS``: the part to parse, and the command after ``--``."""
+    if _verb_in(argv) == "explain" and "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1:]
+    return argv, None
 
 
 def _inspect_verbs(sub: Any) -> None:
@@ -289,7 +315,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     as_json = "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv
     verb = _verb_in(argv)
     try:
-        args = parser.parse_args(argv)
+        to_parse, command = _split_command(argv)
+        args = parser.parse_args(to_parse)
+        if command is not None:
+            if not command:
+                raise UsageError("explain --: give the command to run after --", "envkit explain -- CMD ARGS")
+            args.cmd = command
         if not args.verb:
             parser.print_help()
             return int(ExitCode.USAGE)

@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 # Variables that make child programs behave differently from what envkit expects or that
@@ -152,3 +152,51 @@ def run(
         proc.wait()
         raise
     return ProcResult(proc.returncode, stdout or "", stderr or "", argv=args, seconds=time.monotonic() - start)
+
+
+@dataclass
+class StreamResult:
+    """What happened when envkit ran a person's command and passed its output through."""
+
+    returncode: int | None
+    argv: list[str]
+    not_found: bool = False
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """The shell convention: the command's code, 128+N when signal N killed it, 127 not found, 126 not runnable."""
+        if self.not_found:
+            return 127
+        if self.returncode is None:
+            return 126
+        return 128 - self.returncode if self.returncode < 0 else self.returncode
+
+
+def stream(argv: Sequence[str], sinks: Sequence[Callable[[bytes], object]], *, block: int = 1 << 16) -> StreamResult:
+    """Run a person's command (an argv list, never a shell) with their environment, stdout and stderr merged,
+    handing every block of output to each of ``sinks`` as it arrives; returns when the command exits.
+
+    The command stays in envkit's process group, so Ctrl-C reaches it as it would without envkit.
+    """
+    args = [str(a) for a in argv]
+    if not args:
+        raise ValueError("stream() needs a program to run")
+    try:
+        proc = subprocess.Popen(args, stdin=None, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
+    except (FileNotFoundError, NotADirectoryError):
+        return StreamResult(None, args, not_found=True)
+    except OSError as exc:
+        return StreamResult(None, args, error=exc.strerror or str(exc))
+    assert proc.stdout is not None
+    try:
+        while True:
+            chunk = proc.stdout.read(block)
+            if not chunk:
+                break
+            for sink in sinks:
+                sink(chunk)
+        return StreamResult(proc.wait(), args)
+    except BaseException:
+        proc.wait()
+        raise
