@@ -97,17 +97,21 @@ def _one(entry: Entry, group: HitGroup, scan: ScanResult, catalogue: Catalogue, 
          ctx: Context) -> Diagnosis:
     facts: Facts = {**scan.facts, **context_facts, **group.facts}
     answers: Facts = {}
+    read: set[str] = set()
     for q in entry.ask:
-        for k, v in QUESTIONS[q].func(facts, ctx).items():
+        recorder = _Recorder(facts)
+        for k, v in QUESTIONS[q].func(recorder, ctx).items():
             if k not in facts:
                 facts[k] = v
                 answers[k] = v
+        read |= recorder.read
     cause = _pick(entry.cause, facts) or entry.cause[-1].format_map(_Missing(facts))
     fixes = [text for alts in entry.fix if (text := _pick(alts, facts)) is not None]
     used_names = {n for t in (*entry.cause, *(a for alts in entry.fix for a in alts)) for n in template_fields(t)}
     shown = {**group.facts, **{k: v for k, v in scan.facts.items() if k in used_names}, **answers}
     shown.update({k: v for k, v in context_facts.items() if k in used_names})
-    used = sorted({"machine" if k.startswith("machine_") else "environment" for k in context_facts if k in used_names}
+    consulted = {k for k in context_facts if k in used_names or (k in read and answers)}
+    used = sorted({"machine" if k.startswith("machine_") else "environment" for k in consulted}
                   | ({"matrix"} if answers else set()))
     return Diagnosis(
         id=entry.id, cls=entry.cls, severity=entry.severity, certainty=entry.certainty, title=entry.title,
@@ -115,6 +119,19 @@ def _one(entry: Entry, group: HitGroup, scan: ScanResult, catalogue: Catalogue, 
         quotes=list(group.quotes), count=group.count, sources=catalogue.urls(entry.source),
         entry_file=entry.file, entry_line=entry.line, context=used,
     )
+
+
+class _Recorder(dict[str, str]):
+    """The facts as a question sees them, noting which it read (to report what made a diagnosis specific)."""
+
+    def __init__(self, facts: Facts) -> None:
+        super().__init__(facts)
+        self.read: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self:
+            self.read.add(key)
+        return super().get(key, default)
 
 
 class _Missing(dict[str, str]):
