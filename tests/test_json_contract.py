@@ -33,6 +33,7 @@ ERRORS: dict[str, tuple[list[str], int, str]] = {
     "check": (["check", "no-such-profile"], 2, "ProfileError"),
     "mirror-check": (["mirror-check"], 2, "InputError"),
     "bundle": (["bundle", "--out", "/nonexistent/out"], 2, "InputError"),
+    "explain": (["explain", "/nonexistent/build.log"], 2, "InputError"),
 }
 
 

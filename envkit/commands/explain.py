@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from envkit.context import Settings
 from envkit.errors import ExitCode, InputError
+from envkit.result import Message, notes
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -62,8 +63,10 @@ class ExplainResult:
         out["context"] = self.context
         if self.command is not None:
             out["command"] = {"argv": self.command, "exit_code": self.command_exit}
-        out["notes"] = self.notes
         return out
+
+    def messages(self) -> list[Message]:
+        return notes(self.notes)
 
     def render(self, console: Console) -> None:
         for note in self.notes:
@@ -139,20 +142,21 @@ def _open_input(path: str | None) -> tuple[str, BinaryIO]:
                              "envkit explain -- CMD ARGS")
         return "standard input", sys.stdin.buffer
     p = Path(path).expanduser()
+    usage = "envkit explain FILE | cmd 2>&1 | envkit explain - | envkit explain -- CMD ARGS"
     try:
         st = p.stat()
     except FileNotFoundError:
-        raise InputError("file not found", file=str(p)) from None
+        raise InputError("file not found", usage, file=str(p)) from None
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=str(p)) from None
+        raise InputError(f"cannot read: {exc.strerror}", usage, file=str(p)) from None
     if stat.S_ISDIR(st.st_mode):
-        raise InputError("is a directory, expected a log file", file=str(p))
+        raise InputError("is a directory, expected a log file", usage, file=str(p))
     if not stat.S_ISREG(st.st_mode):
         raise InputError("not a regular file", file=str(p), hint=f"pipe it instead: cat {path} | envkit explain -")
     try:
         return str(p), p.open("rb")
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=str(p)) from None
+        raise InputError(f"cannot read: {exc.strerror}", usage, file=str(p)) from None
 
 
 def _matrix_loader(settings: Settings) -> Any:
@@ -236,6 +240,9 @@ class CatalogueCheck:
     def exit_code(self) -> int:
         return int(ExitCode.OK)
 
+    def messages(self) -> list[Message]:
+        return notes(self.catalogue.notes)
+
     def to_json(self) -> dict[str, Any]:
         c = self.catalogue
         return {
@@ -244,7 +251,6 @@ class CatalogueCheck:
             "files": c.files,
             "entries": len(c.entries),
             "classes": {k: sum(1 for e in c.entries if e.cls == k) for k in c.classes},
-            "notes": c.notes,
             "ok": True,
         }
 

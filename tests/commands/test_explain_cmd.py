@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from envelope import data_of, error_of
 from shared_data import require_shared
 
 from envkit.cli import main
@@ -52,7 +53,7 @@ def test_exit_2_for_unreadable_input(kind: str, tmp_path: Path, capsys: pytest.C
 
 def test_json_envelope(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", str(corpus("5-plan-incompatible-device-compute-61-vs-75")), "--json"]) == 1
-    data = json.loads(capsys.readouterr().out)
+    data = data_of(capsys.readouterr().out, "explain", exit_code=1)
     assert data["schema"] == "envkit.explain/1"
     d = data["diagnoses"][0]
     assert {"id", "class", "severity", "certainty", "title", "cause", "fix", "facts", "lines", "quotes", "count",
@@ -102,7 +103,7 @@ def test_command_json_keeps_stdout_for_the_record(capfd: pytest.CaptureFixture[s
     line = _error_line("4-libnvinfer-so8-error-loading-shared-libraries")
     assert main(["explain", "--json", "--", sys.executable, "-c", f"print({line!r}); raise SystemExit(1)"]) == 1
     captured = capfd.readouterr()
-    data = json.loads(captured.out)
+    data = data_of(captured.out, "explain", exit_code=1)
     assert data["command"]["exit_code"] == 1
     assert data["diagnoses"][0]["id"] == "trt-library-missing"
     assert line in captured.err
@@ -128,7 +129,7 @@ def test_machine_and_environment_make_the_fix_specific(tmp_path: Path, capsys: p
     bare = tmp_path / "bare.log"  # the same error without the nvidia-smi header of the reporter's machine
     bare.write_text("\n".join(ln for ln in log.read_text().splitlines() if "NVIDIA-SMI" not in ln))
     assert main(["explain", str(bare), "--host", str(h200_capture()), "--prefix", str(prefix), "--json"]) == 1
-    d = json.loads(capsys.readouterr().out)["diagnoses"][0]
+    d = data_of(capsys.readouterr().out, "explain", exit_code=1)["diagnoses"][0]
     assert d["id"] == "cuda-driver-insufficient"
     assert f"driver {driver} runs CUDA up to {runnable.version}" in d["cause"]
     assert f">= {newer.min_driver['linux']} (CUDA {newer.version}" in d["fix"][0]
@@ -142,8 +143,25 @@ def test_no_fix_pins_a_cuda_the_machine_cannot_run(capsys: pytest.CaptureFixture
     driver = "580.159.04"
     for path in sorted((require_shared() / "corpus" / "errors").glob("*.txt")):
         main(["explain", str(path), "--host", str(h200_capture()), "--json"])
-        for d in json.loads(capsys.readouterr().out)["diagnoses"]:
+        for d in data_of(capsys.readouterr().out, "explain")["diagnoses"]:
             for fix in d["fix"]:
                 for pin in re.findall(r"cuda-version=(\d+\.\d+)", fix):
                     need = matrix.min_driver(pin)
                     assert need is not None and V(need) <= V(driver), (path.name, fix)
+
+
+def test_json_error_envelope_for_unreadable_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "core"
+    path.write_bytes(Path(sys.executable).read_bytes()[:65536])
+    assert main(["explain", str(path), "--json"]) == 2
+    err = error_of(capsys.readouterr().out, "explain", exit_code=2)
+    assert err["code"] == "UnreadableInput" and "binary" in err["text"]
+
+
+def test_json_clean_log_and_check_catalogue(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "ok.log"
+    log.write_text("Successfully installed packaging-24.0\n")
+    assert main(["explain", str(log), "--json"]) == 0
+    assert data_of(capsys.readouterr().out, "explain", exit_code=0)["diagnoses"] == []
+    assert main(["explain", "--check-catalogue", "--json"]) == 0
+    assert data_of(capsys.readouterr().out, "explain", exit_code=0)["entries"] >= 40
