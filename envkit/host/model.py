@@ -93,6 +93,9 @@ class HostInfo:
     partial: bool = False
     attached_gpus: int | None = None  # what the capture states; may exceed len(gpus) in a trimmed capture
     nvidia_smi: str | None = None  # the nvidia-smi that was run (probe only)
+    machine_type: str | None = None  # "jetson", "wsl2", "windows" (envkit.host.kinds) or None: plain Linux
+    l4t: str | None = None  # a Jetson's L4T release ("36.4.3"), when known
+    board: str | None = None  # a Jetson's device-tree model
 
     # ---- facts -------------------------------------------------------------------------
     @property
@@ -152,9 +155,20 @@ class HostInfo:
             else:
                 self.messages.append(f"{which} ({name}): compute capability unknown (not reported, name not matched)")
 
+    @property
+    def windows_driver(self) -> bool:
+        """A WDDM (Windows) driver, native or under WSL2: judged by the Windows column of CUDA's tables."""
+        return self.machine_type in ("wsl2", "windows")
+
     def summary(self) -> str:
         """One line, e.g. '1x NVIDIA H200 (sm 9.0), driver 580.159.04, CUDA 13.0'."""
         parts: list[str] = []
+        if self.machine_type == "jetson":
+            parts.append("Jetson" + (f" {self.board}" if self.board else "") + (f" (L4T {self.l4t})" if self.l4t else ""))
+        elif self.machine_type == "wsl2":
+            parts.append("WSL2 (Windows driver)")
+        elif self.machine_type == "windows":
+            parts.append("Windows driver (WDDM)")
         if self.status not in GOOD_STATUSES:
             parts.append(f"status {self.status}")
         groups: dict[tuple[str, str | None], int] = {}
@@ -195,6 +209,9 @@ class HostInfo:
             "conda_override_cuda": self.conda_override_cuda,
             "effective_cuda": self.effective_cuda(),
             "nvidia_smi": self.nvidia_smi,
+            "machine_type": self.machine_type,
+            "l4t": self.l4t,
+            "board": self.board,
             "partial": self.partial,
             "summary": self.summary(),
             "messages": list(self.messages),
@@ -282,6 +299,9 @@ class HostInfo:
             partial=bool(data.get("partial", False)),
             attached_gpus=attached if attached is not None and attached > len(gpus) else None,
             nvidia_smi=r.opt_str(data, "nvidia_smi"),
+            machine_type=r.opt_str(data, "machine_type"),
+            l4t=r.opt_str(data, "l4t"),
+            board=r.opt_str(data, "board"),
         )
 
 

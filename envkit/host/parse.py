@@ -154,6 +154,7 @@ def parse_capture(text: str, file: str, cc_lookup: CcLookup | None = None) -> Ho
         info.status = model.CAPTURE
         info.source = file
         info.format = fmt
+        _mark_kind(info, s)
         if info.attached_gpus is not None and info.attached_gpus > len(info.gpus):
             info.messages.append(
                 f"the capture states {info.attached_gpus} attached GPUs but holds records for {len(info.gpus)} "
@@ -161,6 +162,16 @@ def parse_capture(text: str, file: str, cc_lookup: CcLookup | None = None) -> Ho
             )
     info.fill_compute_capability(cc_lookup)
     return info
+
+
+def _mark_kind(info: HostInfo, text: str) -> None:
+    """Jetson / WSL2 / Windows from the capture's own text (envkit.host.kinds)."""
+    from envkit.host.kinds import from_capture_text
+
+    kind = from_capture_text(text)
+    if kind.kind is not None:
+        info.machine_type = kind.kind
+        info.messages.append(f"{kind.kind} machine: {kind.evidence}")
 
 
 # ---- XML (nvidia-smi -q -x) --------------------------------------------------------------

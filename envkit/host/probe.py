@@ -68,6 +68,7 @@ def probe(
             f"CONDA_OVERRIDE_CUDA={info.conda_override_cuda} is set: conda solves as if the driver supported "
             f"CUDA {info.conda_override_cuda}" + (f" (it reports {info.cuda_version})" if info.cuda_version else "")
         )
+    _this_kind(info)
     if system_facts:
         info.os = system.os_name()
         info.glibc = system.glibc_version()
@@ -76,6 +77,16 @@ def probe(
         info.disk = system.disk(settings.cache_dir)
         info.tools = system.conda_tools(settings.env, timeout=max(limit, 2.0))
     return info
+
+
+def _this_kind(info: HostInfo) -> None:
+    """A Jetson or a WSL2 machine, from this machine's files (envkit.host.kinds)."""
+    from envkit.host.kinds import from_this_machine
+
+    kind = from_this_machine()
+    if kind.kind is not None:
+        info.machine_type, info.l4t, info.board = kind.kind, kind.l4t, kind.board
+        info.messages.append(f"{kind.kind} machine: {kind.evidence}")
 
 
 def _gpu_facts(settings: Settings, smi: str | None, how: str, timeout: float) -> HostInfo:

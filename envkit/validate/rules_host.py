@@ -92,6 +92,13 @@ def host_rules(c: HostContext, host: HostInfo) -> None:
                   f"use CUDA {_cuda_for_cc(m, cc)} or newer" if _cuda_for_cc(m, cc) else "use a newer CUDA")
 
 
+def _cuda_for_driver(m: Matrix, drv: str, plat: str) -> str | None:
+    """The newest CUDA release whose minimum driver (this column) ``drv`` meets."""
+    ok = [r.version for r in by_version(m.cuda) if r.min_driver.get(plat) and
+          _drv_key(r.min_driver[plat]) <= _drv_key(drv)]
+    return ok[-1] if ok else None
+
+
 def _cuda_for_cc(m: Matrix, cc: str) -> str | None:
     """The oldest CUDA release that builds native code for ``cc``."""
     ok = [r.version for r in by_version(m.cuda) if m.cuda_arch_verdict(r, cc) == "supported"]
@@ -112,8 +119,10 @@ def _driver(c: HostContext, host: HostInfo, p: Evidence) -> None:
         return
     label = f"CUDA {short(p.version)}" if p.version else f"CUDA {p.major}"
     if drv:
-        full = m.min_driver(cuda) if p.version else None
-        floor = m.minor_compat_driver(cuda)
+        plat = "windows" if host.windows_driver else "linux"
+        col = " (Windows column: WDDM driver)" if plat == "windows" else ""
+        full = (m.min_driver(cuda, plat) or m.min_driver(cuda)) if p.version else None
+        floor = m.minor_compat_driver(cuda, plat) or m.minor_compat_driver(cuda)
         try:
             d = _drv_key(drv)
         except ValueError:
@@ -121,12 +130,18 @@ def _driver(c: HostContext, host: HostInfo, p: Evidence) -> None:
         if floor and d < _drv_key(floor):
             need = f"driver >= {full} (>= {floor} with minor-version compatibility)" if full else f"driver >= {floor}"
             c.add("error", p.line, "driver-too-old",
-                  f"{label} ({p.source}) needs {need}; the host has {drv}",
+                  f"{label} ({p.source}) needs {need}{col}; the host has {drv}",
                   f"upgrade the driver to >= {full or floor}, or pin an older CUDA")
+        elif full and d < _drv_key(full) and not floor:
+            c.add("error", p.line, "driver-too-old",
+                  f"{label} ({p.source}) needs driver >= {full}{col}; the host has {drv}, and CUDA "
+                  f"{p.major if p.major is not None else cuda} has no minor-version compatibility (it began with "
+                  "CUDA 11): the runtime refuses an older driver", f"upgrade the driver to >= {full}, or pin a CUDA "
+                  f"this driver runs ({_cuda_for_driver(m, drv, plat) or 'none in the matrix'})")
         elif full and d < _drv_key(full):
             c.add("warning", p.line, "driver-minor-compat",
-                  f"{label} ({p.source}) needs driver >= {full} for full support; the host has {drv}, which runs it "
-                  f"by minor-version compatibility (>= {floor}): no PTX JIT of newer code, some features limited",
+                  f"{label} ({p.source}) needs driver >= {full} for full support{col}; the host has {drv}, which runs "
+                  f"it by minor-version compatibility (>= {floor}): no PTX JIT of newer code, some features limited",
                   f"upgrade the driver to >= {full}")
         if floor or full:
             return

@@ -1,0 +1,125 @@
+"""Issue 15's classes, each on real captures where they exist: DGX Spark, FP8 per release, Jetson, WSL2/Windows
+drivers, legacy CUDA on old drivers, old stacks on new GPUs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from envkit.context import Settings
+from envkit.envfile import parse_env_text
+from envkit.host.model import Gpu, HostInfo
+from envkit.host.parse import read_capture
+from envkit.matrix.load import load_matrix
+from envkit.matrix.model import Matrix
+from envkit.profile import load_profile
+from envkit.resolve import resolve_profile
+from envkit.validate.report import validate_env
+
+ROOT = Path(__file__).resolve().parents[2]
+SMI = ROOT / "tests" / "data" / "nvidia-smi"
+H200 = SMI / "h200-driver-580.159.04" / "q.xml"
+H100 = SMI / "corpus" / "gpud-8x-h100-80gb-hbm3-535.161.08-q.txt"
+GTX1080_390 = SMI / "corpus" / "nvidia-htop-8x-geforce-gtx-1080ti-390.25.txt"
+WIN_536 = SMI / "corpus" / "telegraf-geforce-rtx-3080-536.40.xml"
+ORIN = SMI / "jetson" / "orin-nvgpu-540.4.0.txt"
+
+
+@pytest.fixture(scope="module")
+def m() -> Matrix:
+    return load_matrix(ROOT / "matrix.yaml")
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return Settings.from_env(project=str(ROOT), environ={})
+
+
+def profile(tmp_path: Path, settings: Settings, body: str):  # type: ignore[no-untyped-def]
+    p = tmp_path / "p.yaml"
+    p.write_text("schema_version: 1\nchannels: [conda-forge]\npip_indexes: [pypi, nvidia]\n" + body, encoding="utf-8")
+    return load_profile(str(p), settings)
+
+
+def test_dgx_spark_gets_a_stack(m: Matrix, tmp_path: Path, settings: Settings) -> None:
+    # no DGX Spark capture exists in the corpus: the machine is the GB10 table entry (CC 12.1) on an R580 driver
+    cc = m.compute_capability_for("NVIDIA GB10")
+    assert cc == "12.1"
+    spark = HostInfo("capture", "spark", None, "580.95.05", "13.0", [Gpu(0, "NVIDIA GB10", cc)], arch="aarch64")
+    res = resolve_profile(profile(tmp_path, settings, 'tensorrt: ">=10.0"\nplatforms: [linux-aarch64]\n'), m, spark)
+    assert res.chosen is not None, [r.reasons for r in res.rejected][:3]
+    assert m.tensorrt_release(res.chosen.tensorrt).arch_verdict("12.1") == "supported"  # type: ignore[union-attr]
+    assert m.tensorrt_release("10.13").arch_verdict("12.1") == "too-new"  # type: ignore[union-attr]  # before 10.14
+
+
+def test_fp8_on_h100_refused_with_trt8_accepted_later(m: Matrix, tmp_path: Path, settings: Settings) -> None:
+    h100 = read_capture(H100, cc_lookup=m.compute_capability_for)
+    old = resolve_profile(profile(tmp_path, settings, 'tensorrt: "8.6"\nprecisions: [fp8]\n'), m, h100)
+    assert old.chosen is None
+    assert any("does not offer FP8" in x for r in old.rejected for x in r.reasons)
+    new = resolve_profile(profile(tmp_path, settings, 'tensorrt: ">=10.0"\nprecisions: [fp8]\n'), m, h100)
+    assert new.chosen is not None and not new.chosen.tensorrt.startswith("8.")
+    assert m.supports_precision("fp8", "9.0", m.tensorrt_release(new.chosen.tensorrt)) is True
+
+
+def test_jetson_orin_capture_gets_jetpack_not_a_pypi_route(m: Matrix, settings: Settings) -> None:
+    orin = read_capture(ORIN, cc_lookup=m.compute_capability_for)
+    assert orin.machine_type == "jetson" and orin.gpus[0].compute_capability == "8.7"
+    res = resolve_profile(load_profile("trt-yolo", settings), m, orin)
+    assert res.chosen is not None and res.chosen.route == "jetpack"
+    jp = m.jetpack_release("6.2")
+    assert jp and res.chosen.tensorrt == jp.tensorrt and res.chosen.cuda == jp.cuda
+    assert "Jetson" in orin.summary()
+
+
+def test_wsl_or_windows_capture_is_judged_by_windows_minimums(m: Matrix) -> None:
+    win = read_capture(WIN_536, cc_lookup=m.compute_capability_for)
+    assert win.windows_driver
+    r = validate_env(parse_env_text("dependencies:\n  - cuda-version=12.4\n  - cuda-cudart\n", "e.yml",
+                                    lenient=True), m, win)
+    texts = " ".join(f.message for f in r.findings)
+    assert "551.61" in texts and "Windows column" in texts  # CUDA 12.4's Windows minimum, not Linux's 550.54.14
+
+
+def test_cuda_10_1_on_an_old_driver_is_an_error(m: Matrix) -> None:
+    old = read_capture(GTX1080_390, cc_lookup=m.compute_capability_for)
+    r = validate_env(parse_env_text("dependencies:\n  - cudatoolkit=10.1\n", "e.yml", lenient=True), m, old)
+    errs = [f for f in r.findings if f.severity == "error" and f.code == "driver-too-old"]
+    assert errs and "no minor-version compatibility" in errs[0].message and "418.39" in errs[0].message
+
+
+def test_cuda_11_3_on_sm90_is_flagged_with_the_reason(m: Matrix) -> None:
+    h200 = read_capture(H200, cc_lookup=m.compute_capability_for)
+    r = validate_env(parse_env_text("dependencies:\n  - cudatoolkit=11.3\n", "e.yml", lenient=True), m, h200)
+    f = [x for x in r.findings if x.code == "gpu-too-new"]
+    # CUDA alone: a warning, only PTX JIT can run it (the toolkit has no sm_90 code)
+    assert f and f[0].severity == "warning" and "PTX JIT" in f[0].message
+    # TensorRT has no PTX path: a TensorRT 8.2 stack (architectures up to 8.6) on the H200 is an error
+    r2 = validate_env(parse_env_text("dependencies:\n  - cudatoolkit=11.3\n  - pip:\n    - nvidia-tensorrt==8.2.5.1\n",
+                                     "e.yml", lenient=True), m, h200)
+    assert any(x.code == "gpu-too-new" and x.severity == "error" for x in r2.findings), r2.findings
+
+
+@pytest.mark.parametrize("spelling", ["10.13.2", "10.13.2.6", "10.13.3.9.post1", "10.13.3.9", "10.13"])
+def test_tensorrt_any_spelling(m: Matrix, spelling: str) -> None:
+    t = m.tensorrt_release(spelling)
+    assert t is not None and t.version == "10.13.3" and not any(11 in r.cuda_majors for r in t.routes)
+
+
+def test_every_pypi_ga_release_from_8_5_is_findable(m: Matrix) -> None:
+    # the `tensorrt` versions on pypi.org (PyPI JSON, 2026-12-02), dev/beta builds left out
+    for v in ["8.5.1.7", "8.5.2.2", "8.5.3.1", "8.6.0", "8.6.1", "8.6.1.post1", "10.0.1", "10.1.0", "10.2.0",
+              "10.2.0.post1", "10.3.0", "10.4.0", "10.5.0", "10.6.0", "10.6.0.post2", "10.7.0", "10.7.0.post1",
+              "10.8.0.43", "10.9.0.34", "10.10.0.31", "10.11.0.33", "10.12.0.36", "10.13.0.35", "10.13.2.6",
+              "10.13.3.9", "10.13.3.9.post1", "10.14.1.48", "10.14.1.48.post1", "10.15.1.29", "10.16.0.72",
+              "10.16.1.11", "11.0.0.114", "11.1.0.106", "11.2.1.2", "11.3.0.99", "11.4.0.106"]:
+        t = m.tensorrt_release(v)
+        assert t is not None and (v.startswith(t.version) or v.split(".")[:2] == t.version.split(".")[:2]), v
+
+
+@pytest.mark.parametrize(("name", "cc"), [("Tesla K40c", "3.5"), ("Tesla K20c", "3.5"), ("GeForce GTX TITAN X", "5.2"),
+                                          ("NVIDIA RTX 5880 Ada Generation", "8.9"), ("NVIDIA GeForce RTX 207...", "7.5"),
+                                          ("NVIDIA A10...", None), ("Orin (nvgpu)", "8.7")])
+def test_gpu_names(m: Matrix, name: str, cc: str | None) -> None:
+    assert m.compute_capability_for(name) == cc
