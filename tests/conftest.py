@@ -4,6 +4,7 @@
   (so ~/.conda/environments.txt and envkit's registry are the test's), CONDA_ENVS_PATH, so no test touches
   the user's caches, config or environments.
 * ``trt_channel`` (session): a real indexed conda channel mirroring the TensorRT stack (tests/channel_factory.py).
+* ``network`` marker: tests that need PyPI are skipped when ENVKIT_OFFLINE_TESTS=1.
 * ``serve_channel``: a factory serving a directory over HTTP on 127.0.0.1 (port chosen by the OS);
   304 responses carry Last-Modified (rattler needs it, see the py-rattler notes). Servers stop at teardown.
 """
@@ -20,6 +21,16 @@ from pathlib import Path
 
 import pytest
 from channel_factory import build_channel, trt_stack
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``network`` tests need PyPI: skipped, not failed, when ENVKIT_OFFLINE_TESTS=1."""
+    if os.environ.get("ENVKIT_OFFLINE_TESTS") != "1":
+        return
+    skip = pytest.mark.skip(reason="needs PyPI (ENVKIT_OFFLINE_TESTS=1)")
+    for item in items:
+        if item.get_closest_marker("network") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,6 @@ at the pinned version, that the file names NVIDIA's index, and that the Python-s
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.request
 from functools import cache
@@ -27,10 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GENERATED = sorted((ROOT / "environments").glob("*/environment.yml"))
 SDIST_FRONTENDS = re.compile(r"tensorrt-cu\d+")  # wheels (libs) on pypi.nvidia.com, bindings on pypi.org
 
-pytestmark = [
-    pytest.mark.network,
-    pytest.mark.skipif(os.environ.get("ENVKIT_OFFLINE_TESTS") == "1", reason="ENVKIT_OFFLINE_TESTS=1"),
-]
+pytestmark = pytest.mark.network  # skipped with ENVKIT_OFFLINE_TESTS=1 (tests/conftest.py)
 
 
 @cache

@@ -25,7 +25,7 @@ from envkit.create.trt_fixup import bindings_pin, real_tensorrt_libs, write_shim
 from envkit.envfile import PipDep, parse_pip_line
 from envkit.errors import InstallError
 
-network = pytest.mark.skipif(os.environ.get("ENVKIT_OFFLINE_TESTS") == "1", reason="needs PyPI")
+network = pytest.mark.network
 
 
 def dep(raw: str) -> PipDep:
@@ -61,14 +61,6 @@ def test_failing_package(output: str, pkg: str) -> None:
 def test_no_python_in_env(tmp_path: Path) -> None:
     with pytest.raises(InstallError, match="no python"):
         install_pip(tmp_path, [dep("numpy")])
-
-
-@pytest.fixture
-def venv_prefix(tmp_path: Path) -> Path:
-    prefix = tmp_path / "env"
-    subprocess.run([sys.executable, "-m", "venv", str(prefix)], check=True)
-    (prefix / "conda-meta").mkdir()
-    return prefix
 
 
 @pytest.fixture(params=["pip", "uv"])
