@@ -221,13 +221,7 @@ class HostInfo:
     def from_json(cls, data: Any, file: str) -> HostInfo:
         """Read a ``doctor --json`` record strictly; InputError naming the file and key."""
         r = _Strict(file)
-        if not isinstance(data, dict):
-            raise r.fail("", "expected a JSON object (an `envkit doctor --json` record)")
-        if data.get("schema") == ENVELOPE:
-            if data.get("verb") != "doctor" or not isinstance(data.get("data"), dict):
-                raise r.fail("verb", f"this is the output of `envkit {data.get('verb')} --json` without host facts, "
-                             "not of `envkit doctor --json`")
-            data = data["data"]
+        data = _unwrap(data, r)
         schema = data.get("schema")
         if schema is not None and schema != SCHEMA:
             raise r.fail("schema", f"unsupported record schema {schema!r}; this envkit reads {SCHEMA!r}")
@@ -325,3 +319,16 @@ class _Strict:
         if value is not None and not isinstance(value, dict):
             raise self.fail(key, f"expected an object or null, got {value!r}")
         return value
+
+
+def _unwrap(data: Any, r: _Strict) -> dict[str, Any]:
+    """The host record itself: a bare record, or the ``data`` of an ``envkit doctor --json`` envelope."""
+    if not isinstance(data, dict):
+        raise r.fail("", "expected a JSON object (an `envkit doctor --json` record)")
+    if data.get("schema") != ENVELOPE:
+        return data
+    if data.get("verb") != "doctor" or not isinstance(data.get("data"), dict):
+        raise r.fail("verb", f"this is the output of `envkit {data.get('verb')} --json` without host facts, "
+                     "not of `envkit doctor --json`")
+    record: dict[str, Any] = data["data"]
+    return record
