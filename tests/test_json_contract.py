@@ -17,7 +17,6 @@ from envkit.cli import VERBS, build_parser, main
 ROOT = Path(__file__).resolve().parents[1]
 H200 = ROOT / "tests" / "data" / "nvidia-smi" / "h200-driver-580.159.04" / "q.xml"
 ENVFILE = ROOT / "tests" / "data" / "envfiles" / "classic-trt86.yml"
-JSON_VERBS = sorted(set(VERBS) - {"run"})  # `run` prints the command's own output, never JSON
 
 # one cheap failure per verb: (argv, exit code, error class)
 ERRORS: dict[str, tuple[list[str], int, str]] = {
@@ -34,14 +33,21 @@ ERRORS: dict[str, tuple[list[str], int, str]] = {
     "mirror-check": (["mirror-check"], 2, "InputError"),
     "bundle": (["bundle", "--out", "/nonexistent/out"], 2, "InputError"),
     "explain": (["explain", "/nonexistent/build.log"], 2, "InputError"),
+    "shell-hook": (["shell-hook", "no-such-env"], 2, "InputError"),
+    "packages": (["packages", "no-such-env"], 2, "InputError"),
+    "export": (["export", "no-such-env"], 2, "InputError"),
+    "init": (["init", "demo", "--from", "/nonexistent/environment.yml"], 2, "InputError"),
+    "clean": (["clean", "--no-such-option"], 2, "UsageError"),
 }
+# verbs whose output is the program's or the shell's own, never JSON
+NO_JSON = {"run", "shell", "completion"}
 
 
 def test_every_json_verb_is_covered() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "verb")
     with_json = {v for v, p in sub.choices.items() if any(a.dest == "json" for a in p._actions)}
-    assert with_json == set(JSON_VERBS) == set(ERRORS)
+    assert with_json == set(ERRORS) and with_json | NO_JSON == set(VERBS)
 
 
 @pytest.mark.parametrize("verb", sorted(ERRORS))
@@ -66,6 +72,14 @@ def test_cheap_success_envelopes(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert ok("generate", "trt-yolo", "--host", str(H200), "-o", str(tmp_path / "e.yml"))["action"] == "written"
     assert ok("validate", str(ENVFILE))["file"] == str(ENVFILE)
     assert ok("smoke", "--prefix", str(tmp_path), "--python", sys.executable)["prefix"] == str(tmp_path.resolve())
+    assert ok("clean", "--dry-run") is not None
+
+
+def test_init_envelope(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "environments").mkdir()
+    assert main(["--project", str(tmp_path), "init", "demo", "--json"]) == 0
+    data_of(capsys.readouterr().out, "init", exit_code=0)
+    assert (tmp_path / "environments" / "demo.yaml").is_file()
 
 
 def test_doctor_envelope_reads_back_as_a_capture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -108,4 +122,7 @@ def test_pipeline_success_envelopes(project: Project, check_channel: Path, serve
     mirror = serve_channel(shutil.copytree(check_channel, tmp_path / "mirror"))
     assert ok("mirror-check", "alpha", "--mirror", mirror, "--upstream", upstream)["summary"]["ok"] is True
     assert ok("bundle", "alpha", "--out", str(tmp_path / "bundle"))["environment"] == "alpha"
-    assert ok("remove", "alpha")["name"] == "alpha"
+    assert ok("packages", "alpha")
+    assert ok("export", "alpha", "--format", "explicit", "-o", str(tmp_path / "explicit.txt"))
+    assert ok("shell-hook", "alpha", "--shell", "bash")
+    assert ok("remove", "alpha", "-y")["name"] == "alpha"

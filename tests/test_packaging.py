@@ -38,7 +38,11 @@ def _works(python: str) -> bool:
 
 def python310() -> str | None:
     candidates = [os.environ.get("ENVKIT_PYTHON310"), shutil.which("python3.10")]
-    candidates += sorted(str(p) for p in Path.home().glob(".pyenv/versions/3.10*/bin/python3.10"))
+    import pwd  # POSIX; tests run with a private HOME (tests/conftest.py), pyenv lives in the real one
+
+    home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    pyenv = Path(os.environ.get("PYENV_ROOT") or home / ".pyenv")
+    candidates += sorted(str(p) for p in pyenv.glob("versions/3.10*/bin/python3.10"))
     r = subprocess.run([*UV, "python", "find", "3.10"], capture_output=True, text=True, timeout=60, check=False)
     candidates.append(r.stdout.strip() if r.returncode == 0 else None)
     return next((c for c in candidates if c and _works(c)), None)

@@ -15,13 +15,12 @@ MAX_FUNCTION_LINES = 80
 
 KNOWN = {
     "envkit/check/steps.py": "issue 8, part 3: check through the engine",
+    "envkit/create/pipeline.py": "issue 8, part 2: create as a package",
     "envkit/create/pipeline.py::_build": "issue 8, part 2: create as a package",
-    "envkit/matrix/check.py::check_matrix": "issue 8: split check_matrix",
-    "envkit/matrix/load.py": "issue 8: split parse_matrix",
-    "envkit/matrix/load.py::parse_matrix": "issue 8: split parse_matrix",
-    "envkit/matrix/model.py": "issue 8: matrix/ package",
-    "envkit/matrix/model.py::to_json": "issue 8: matrix/ package",
+    "envkit/matrix/model.py": "matrix/ package: split the model by family",
+    "envkit/resolve.py": "resolve: split the candidate walk from the advice",
     "envkit/smoke/payload/payload_trt.py": "issue 14: the TensorRT payload",
+    "envkit/validate/rules_stack.py": "validate: split the stack rules by topic",
 }
 
 
