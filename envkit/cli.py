@@ -305,6 +305,28 @@ def _print_json(doc: dict[str, Any]) -> None:
     print(json.dumps(doc, indent=2, sort_keys=False))
 
 
+def _diagnoses(verb: str, failure: Any, settings: Any) -> list[Any]:
+    """When create or smoke fails, what `envkit explain` finds in its failure (docs: README, "explain")."""
+    from envkit.commands.explain import EXPLAINED_VERBS, explain_failed
+
+    return explain_failed(failure, settings) if verb in EXPLAINED_VERBS else []
+
+
+def _with_diagnoses(doc: dict[str, Any], diagnoses: list[Any]) -> dict[str, Any]:
+    if diagnoses:
+        from envkit.commands.explain import diagnosis_message
+
+        doc["messages"].extend(diagnosis_message(d).to_json() for d in diagnoses)
+    return doc
+
+
+def _render_diagnoses(console: Any, diagnoses: list[Any]) -> None:
+    if diagnoses:
+        from envkit.commands.explain import render_failure_diagnoses
+
+        render_failure_diagnoses(console, diagnoses)
+
+
 def _verb_in(argv: Sequence[str]) -> str:
     return next((a for a in argv if a in VERBS), "envkit")
 
@@ -314,6 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     as_json = "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv
     verb = _verb_in(argv)
+    settings: Any = None
     try:
         to_parse, command = _split_command(argv)
         args = parser.parse_args(to_parse)
@@ -333,20 +356,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         module = importlib.import_module(f"envkit.commands.{VERBS[args.verb]}")
         result = module.run(args, settings)
+        diagnoses = _diagnoses(verb, result, settings) if result.exit_code else []
         if as_json:
             from envkit.output import for_result
 
-            _print_json(for_result(verb, result))
+            _print_json(_with_diagnoses(for_result(verb, result), diagnoses))
         else:
-            result.render(_console())
+            console = _console()
+            result.render(console)
+            _render_diagnoses(console, diagnoses)
         return int(result.exit_code)
     except EnvkitError as err:
+        diagnoses = _diagnoses(verb, err, settings)
         if as_json:
             from envkit.output import for_error
 
-            _print_json(for_error(verb, err))
+            _print_json(_with_diagnoses(for_error(verb, err), diagnoses))
         else:
             _print_error(err)
+            _render_diagnoses(_console(stderr=True), diagnoses)
         return int(err.exit_code)
     except KeyboardInterrupt:
         if as_json:

@@ -270,3 +270,56 @@ def check_catalogue(settings: Settings) -> CatalogueCheck:
 
 
 __all__ = ["CatalogueCheck", "ExplainResult", "render_diagnosis", "run"]
+
+
+# -- explaining another verb's failure (create, smoke): called by envkit.cli -------------------------
+
+EXPLAINED_VERBS = ("create", "smoke")
+
+
+def _strings(value: Any, out: list[str], depth: int = 0) -> None:
+    if depth > 8 or len(out) > 2000:
+        return
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _strings(v, out, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _strings(v, out, depth + 1)
+
+
+def failure_text(failure: Any) -> str:
+    """The text of a failed verb: an EnvkitError's message and hint, or the strings of a failed result's
+    record (a smoke report's failed layers)."""
+    from envkit.errors import EnvkitError
+
+    if isinstance(failure, EnvkitError):
+        return f"{failure.message}\n{failure.hint or ''}"
+    data = failure.to_json() if hasattr(failure, "to_json") else {}
+    layers = data.get("layers") if isinstance(data, dict) else None
+    if isinstance(layers, list):
+        data = [lay for lay in layers if isinstance(lay, dict) and lay.get("status") == "fail"]
+    found: list[str] = []
+    _strings(data, found)
+    return "\n".join(found)
+
+
+def explain_failed(failure: Any, settings: Settings | None) -> list[Any]:
+    """Error diagnoses of a failed create/smoke (empty when nothing matches; never raises)."""
+    from envkit.explain import explain_failure
+
+    return explain_failure(failure_text(failure), settings.matrix_path if settings else None,
+                           settings.project_dir if settings else None)
+
+
+def diagnosis_message(d: Any) -> Message:
+    """A diagnosis as a note of the JSON envelope (the fixes in its hint)."""
+    return Message("note", f"explain: [{d.certainty}] {d.title}: {d.cause}", "; ".join(d.fixes) or None, d.id)
+
+
+def render_failure_diagnoses(console: Console, diagnoses: list[Any]) -> None:
+    console.print("envkit explain:", style="bold", highlight=False, markup=False)
+    for i, d in enumerate(diagnoses, 1):
+        render_diagnosis(console, d, i)

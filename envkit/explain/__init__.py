@@ -75,6 +75,21 @@ def explain_text(text: str, **kw: Any) -> Explanation:
     return explain_stream(io.BytesIO(text.encode("utf-8", "replace")), **kw)
 
 
+def explain_failure(text: str, matrix_path: Path | None = None, project_dir: Path | None = None) -> list[Diagnosis]:
+    """Diagnoses of a failed verb's error text (``create``, ``smoke``): errors only, never raising."""
+    def load() -> Matrix | None:
+        from envkit.matrix.load import load_matrix
+
+        return load_matrix(matrix_path) if matrix_path is not None else _packaged_matrix()
+
+    try:
+        cat = default_catalogue(project_dir)
+        found = explain_text(text, catalogue=cat if project_dir is not None else None, matrix_loader=load)
+    except Exception:  # the failure being reported matters more than its explanation
+        return []
+    return [d for d in found.diagnoses if d.severity == "error"]
+
+
 _GENERIC = re.compile(r"Traceback \(most recent call last\)|\b(?:ERROR|FATAL|FAILED)\b|\berror:|Error Code \d+|"
                       r"cannot open shared object file|[Ee]xception\b|Segmentation fault|Aborted \(core dumped\)")
 
@@ -105,4 +120,5 @@ def _packaged_matrix() -> Matrix | None:
     return load_matrix(packaged_matrix())
 
 
-__all__ = ["SCHEMA", "Explanation", "default_catalogue", "explain_stream", "explain_text", "looks_like_error_log"]
+__all__ = ["SCHEMA", "Explanation", "default_catalogue", "explain_failure", "explain_stream", "explain_text",
+           "looks_like_error_log"]

@@ -217,7 +217,7 @@ def q_driver_limits(facts: Facts, ctx: Context) -> Facts:
     out: Facts = {}
     m = ctx.matrix
     driver = _first(facts, "driver", "smi_driver", "machine_driver")
-    supported = _first(facts, "driver_cuda", "smi_cuda", "machine_cuda")
+    supported = _first(facts, "driver_cuda", "have_cuda", "smi_cuda", "machine_cuda")
     if driver and is_version(driver):
         out["driver_version"] = driver
     if supported and is_version(supported):
