@@ -100,3 +100,19 @@ class Settings:
             nvidia_smi_timeout=timeout,
             env=env,
         )
+
+
+def global_options(settings: Settings, cwd: Path | None = None) -> str:
+    """``--project DIR --matrix FILE`` (shell-quoted) as far as a command envkit prints needs them to work as
+    printed from ``cwd``: the project when it is not the one found from there, the matrix when it is neither
+    the packaged one nor $ENVKIT_MATRIX. Ends with a space when not empty."""
+    from envkit.engine.activation import quote
+
+    out = ""
+    here = find_project_dir(cwd or Path.cwd()).resolve()
+    if here != settings.project_dir.resolve():
+        out += f"--project {quote('bash', str(settings.project_dir))} "
+    default = Path(settings.env.get("ENVKIT_MATRIX") or packaged_matrix()).resolve()
+    if Path(settings.matrix_path).resolve() != default:
+        out += f"--matrix {quote('bash', str(Path(settings.matrix_path).resolve()))} "
+    return out

@@ -43,6 +43,7 @@ SCHEMA = "envkit.bundle/1"
 class BundleReport:
     out: Path
     environment: str
+    options: str = ""  # envkit's global options the re-resolving command needs (--project, --matrix)
     conda: list[dict[str, Any]] = field(default_factory=list)
     wheels: list[dict[str, Any]] = field(default_factory=list)
     verified: int = 0
@@ -56,8 +57,21 @@ class BundleReport:
             "wheels": self.wheels,
             "verified_files": self.verified,
             "seconds": round(self.seconds, 3),
-            "create": f"envkit create {self.environment} --channel {self.out.resolve().as_uri()} --offline",
+            "create": self.commands()[0],
+            "create_from_project": self.commands()[1],
         }
+
+    def commands(self) -> list[str]:
+        """The commands for the offline machine, quoted for a POSIX shell, that work as printed: exactly the
+        bundle (anywhere), and the project's profile re-resolved against the bundle (in the project)."""
+        from envkit.engine.activation import quote
+
+        out = self.out.resolve()
+        return [
+            f"envkit create --file {quote('bash', str(out / 'environment.yml'))} --name {quote('bash', self.environment)}"
+            " --locked --offline",
+            f"envkit {self.options}create {quote('bash', self.environment)} --channel {quote('bash', out.as_uri())} --offline",
+        ]
 
 
 def _fetch(url: str, dest: Path, timeout: float = 60.0) -> None:
@@ -149,6 +163,9 @@ def _env_text(env: EnvFile, channel: str, wheels: Path | None) -> str:
 def verify_bundle(out: Path) -> tuple[int, list[str]]:
     """Re-hash every file of ``out/manifest.json``: (files checked, problems)."""
     manifest = Path(out) / MANIFEST
+    if Path(out).exists() and not Path(out).is_dir():
+        raise InputError(f"--out {out} is a file, not a bundle directory", "give the bundle's directory",
+                         key="--out")
     if not manifest.is_file():
         return 0, [f"{manifest} missing"]
     data = json.loads(manifest.read_text())
@@ -162,7 +179,8 @@ def verify_bundle(out: Path) -> tuple[int, list[str]]:
     return len(data.get("files", {})), problems
 
 
-def make_bundle(unit: EnvUnit, out: Path, *, pip_index: str, env_vars: dict[str, str] | None = None) -> BundleReport:
+def make_bundle(unit: EnvUnit, out: Path, *, pip_index: str, env_vars: dict[str, str] | None = None,
+                options: str = "") -> BundleReport:
     import asyncio
 
     from rattler.index import index_fs
@@ -179,10 +197,13 @@ def make_bundle(unit: EnvUnit, out: Path, *, pip_index: str, env_vars: dict[str,
     env = read_env_file(unit.env_path)
     lock = read_lock(unit.lock_path, channels=env.channels)
     out = Path(out).resolve()
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file, not a directory", "pick a new or empty directory for --out",
+                         key="--out")
     if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
         raise InputError(f"{out} exists and is not an envkit bundle", "pick an empty or new directory for --out")
     out.mkdir(parents=True, exist_ok=True)
-    report = BundleReport(out, unit.name)
+    report = BundleReport(out, unit.name, options)
     report.conda = download_conda(lock.records, out)
     for sub in {"noarch", lock.target.platform}:
         (out / sub).mkdir(exist_ok=True)

@@ -239,6 +239,16 @@ class RepodataCache:
                 self._entries[key] = entry
             return entry
 
+    def channel_errors(self) -> dict[str, list[str]]:
+        """channel URL -> why it could not be read (one error text per subdir that failed)."""
+        out: dict[str, list[str]] = {}
+        with self._guard:
+            entries = list(self._entries.values())
+        for rd in entries:
+            if rd.fetched.error:
+                out.setdefault(rd.channel, []).append(rd.fetched.error)
+        return out
+
     def _fetch(self, url: str, subdir: str) -> Fetched:
         path = local_path(url)
         if path is not None:

@@ -35,9 +35,11 @@ class BundleResult:
         r = self.report
         console.print(f"bundled {r.environment}: {len(r.conda)} conda packages, {len(r.wheels)} wheels -> {r.out}")
         console.print(f"verified {r.verified} files (sha256) in {r.seconds:.2f} s")
-        console.print("on the offline machine:")
-        console.print(f"  {r.to_json()['create']}")
-        console.print(f"  envkit create --file {r.out}/environment.yml --name {r.environment} --locked --offline")
+        exact, from_project = r.commands()
+        console.print("on the offline machine, exactly this bundle:", highlight=False)
+        console.print(f"  {exact}", highlight=False, markup=False)
+        console.print("or, in the project, its profile re-resolved against the bundle:", highlight=False)
+        console.print(f"  {from_project}", highlight=False, markup=False)
 
 
 def verify(out: str) -> SimpleResult:
@@ -66,4 +68,7 @@ def run(args: argparse.Namespace, settings: Settings) -> BundleResult | SimpleRe
     (unit,) = select_units(settings, [args.name], False, [])
     env = settings.env or {}
     index = env.get("ENVKIT_PIP_INDEX_URL") or env.get("PIP_INDEX_URL") or DEFAULT_PIP_INDEX
-    return BundleResult(make_bundle(unit, args.out, pip_index=index, env_vars=env or None))
+    from envkit.context import global_options
+
+    return BundleResult(make_bundle(unit, args.out, pip_index=index, env_vars=env or None,
+                                    options=global_options(settings)))

@@ -28,13 +28,32 @@ class CheckResult:
     offline: bool = False
     fetches: int = 0
     notes: list[str] = field(default_factory=list)
+    channel_errors: dict[str, list[str]] = field(default_factory=dict)  # channel -> why it could not be read
 
     @property
     def failed(self) -> list[Row]:
         return [r for r in self.rows if r.status == "fail"]
 
+    def _blocked(self, row: Row) -> bool:
+        """A failure that is (also) an unreadable channel: reported once per channel, not as drift."""
+        return any(e in row.reason for errs in self.channel_errors.values() for e in errs)
+
+    @property
+    def drift(self) -> list[Row]:
+        return [r for r in self.failed if not self._blocked(r)]
+
+    def unreachable(self) -> list[dict[str, Any]]:
+        """One entry per channel that could not be read, with the checks it left undecided."""
+        return [{"channel": ch, "error": errs[0],
+                 "checks": [f"{r.environment} [{r.target}] {r.step}" for r in self.failed
+                            if any(e in r.reason for e in errs)]}
+                for ch, errs in self.channel_errors.items()]
+
     @property
     def exit_code(self) -> int:
+        """5 when a channel could not be read (the check is incomplete), 1 for drift, else 0."""
+        if any(u["checks"] for u in self.unreachable()):
+            return int(ExitCode.INSTALL)
         return int(ExitCode.FINDINGS if self.failed else ExitCode.OK)
 
     def summary(self) -> dict[str, Any]:
@@ -52,6 +71,7 @@ class CheckResult:
             "repodata_requests": self.fetches,
             "seconds": round(self.seconds, 3),
             "junit": self.junit,
+            "unreachable": [u for u in self.unreachable() if u["checks"]],
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -80,16 +100,25 @@ class CheckResult:
             marks = []
             for s in STEPS:
                 row = steps.get(s)
-                marks.append("" if row is None else MARK[row.status] + (" (cache)" if row.from_cache else ""))
+                mark = "" if row is None else MARK[row.status] + (" (cache)" if row.from_cache else "")
+                if row is not None and row.status == "fail" and self._blocked(row):
+                    mark = "[yellow]unreachable[/]"
+                marks.append(mark)
             table.add_row(escape(env), escape(target), *marks)
         console.print(table)
-        for r in self.failed:
+        for r in self.drift:
             console.print(f"[bold red]FAIL[/] {escape(f'{r.environment} [{r.target}] {r.step}: {r.reason}')}",
                           highlight=False)
         sm = self.summary()
+        for u in sm["unreachable"]:
+            n = len(u["checks"])
+            console.print(f"[bold red]UNREACHABLE[/] {escape(u['error'])}: {n} check{'s' * (n != 1)} undecided "
+                          f"({escape(', '.join(u['checks'][:3]))}{', ...' if n > 3 else ''})", highlight=False)
         cache = f", {sm['from_cache']} from cache" if sm["from_cache"] else ""
         console.print(
-            f"{sm['passed']} passed, {sm['failed']} failed, {sm['skipped']} skipped{cache} in {sm['seconds']:.2f} s"
+            f"{sm['passed']} passed, {len(self.drift)} failed, {sm['skipped']} skipped"
+            + (f", {sm['failed'] - len(self.drift)} undecided (channel unreachable)" if sm["unreachable"] else "")
+            + f"{cache} in {sm['seconds']:.2f} s"
             + (f"; JUnit report: {self.junit}" if self.junit else "")
         )
 
@@ -113,7 +142,8 @@ def run(args: argparse.Namespace, settings: Settings) -> CheckResult:
     notes = []
     if config.mirrors and not args.channel:
         notes.append("mirrors: " + ", ".join(f"{k} -> {redact(v)}" for k, v in config.mirrors.items()))
-    result = CheckResult(rows, seconds, args.junit, offline, checker.repodata.fetch_count, notes)
+    result = CheckResult(rows, seconds, args.junit, offline, checker.repodata.fetch_count, notes,
+                         checker.repodata.channel_errors())
     if args.junit:
         write_junit(Path(args.junit), rows, seconds)
     return result

@@ -47,7 +47,7 @@ class InitResult:
     path: Path
     values: dict[str, Any]
     notes: list[str] = field(default_factory=list)
-    project_option: str = ""  # "--project DIR " when the project is not the one found from here
+    project_option: str = ""  # "--project DIR --matrix FILE " as far as the printed commands need them
     exit_code: int = 0
 
     def messages(self) -> list[Message]:
@@ -183,10 +183,7 @@ def run(args: argparse.Namespace, settings: Settings) -> InitResult:
         else:
             path.unlink(missing_ok=True)
         raise
-    from envkit.context import find_project_dir
-    from envkit.engine.activation import quote
+    from envkit.context import global_options
 
-    here = find_project_dir(Path.cwd()).resolve()
-    option = "" if here == settings.project_dir.resolve() else f"--project {quote('bash', str(settings.project_dir))} "
     return InitResult(name, path, {k: v for k, v in prof.to_json().items() if k not in ("name", "path")}, notes,
-                      option)
+                      global_options(settings))

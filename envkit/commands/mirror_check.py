@@ -34,6 +34,7 @@ class MirrorCheckResult:
     packages: list[PackageReport]
     channels: list[ChannelAge]
     seconds: float
+    nothing_checked: tuple[str, str] | None = None  # (why, hint) when no package was compared: a failure
 
     @property
     def problems(self) -> list[PackageReport]:
@@ -41,7 +42,7 @@ class MirrorCheckResult:
 
     @property
     def exit_code(self) -> int:
-        return int(ExitCode.FINDINGS if self.problems else ExitCode.OK)
+        return int(ExitCode.FINDINGS if self.problems or self.nothing_checked else ExitCode.OK)
 
     def summary(self) -> dict[str, Any]:
         counts: dict[str, int] = {}
@@ -50,6 +51,8 @@ class MirrorCheckResult:
         return {"ok": not self.problems, "total": len(self.packages), **counts, "seconds": round(self.seconds, 3)}
 
     def messages(self) -> list[Message]:
+        if self.nothing_checked:
+            return [Message("error", self.nothing_checked[0], self.nothing_checked[1], "NothingChecked")]
         return []
 
     def to_json(self) -> dict[str, Any]:
@@ -57,6 +60,7 @@ class MirrorCheckResult:
             "packages": [p.to_json() for p in self.packages],
             "channels": [c.to_json() for c in self.channels],
             "summary": self.summary(),
+            "nothing_checked": self.nothing_checked[0] if self.nothing_checked else None,
         }
 
     def render(self, console: Console) -> None:
@@ -76,6 +80,10 @@ class MirrorCheckResult:
             console.print(f"[bold red]{p.status}[/] " + escape(f"{p.environment}: {p.package} ({p.subdir}): {p.reason}"),
                           highlight=False)
         s = self.summary()
+        if self.nothing_checked:
+            console.print(f"[bold red]error:[/] {escape(self.nothing_checked[0])}", highlight=False)
+            console.print(f"[yellow]hint:[/] {escape(self.nothing_checked[1])}", highlight=False)
+            return
         console.print(f"{s.get('present', 0)} of {s['total']} pinned packages identical on the mirror")
 
 
@@ -93,4 +101,27 @@ def run(args: argparse.Namespace, settings: Settings) -> MirrorCheckResult:
     pins = [p for u in units for p in pinned_packages(u)]
     cache = RepodataCache(settings.cache_dir, offline=config.offline)
     packages, channels = compare(pins, cache, mirror_for)
-    return MirrorCheckResult(packages, channels, time.perf_counter() - start)
+    result = MirrorCheckResult(packages, channels, time.perf_counter() - start)
+    if not packages:
+        result.nothing_checked = _why_nothing(pins, mirror_for, args.upstream)
+    return result
+
+
+def _why_nothing(pins: list[Any], mirror_for: Any, upstream: str | None) -> tuple[str, str]:
+    """Why no package was compared, and the one change that makes the check check something."""
+    from envkit.config import redact
+
+    if not pins:
+        return ("nothing was checked: no environment has a lock or exact conda pins",
+                "`envkit create NAME` writes the lock mirror-check compares")
+    channels = sorted({redact(p.channel) for p in pins})
+    if not any(mirror_for(p.channel) for p in pins):
+        if upstream:
+            return (f"nothing was checked: none of the {len(pins)} pinned packages comes from the upstream "
+                    f"{redact(upstream)} (they come from {', '.join(channels)})",
+                    f"pass --upstream {channels[0]}" + (" (or another of those channels)" if len(channels) > 1 else "")
+                    + ", or leave --upstream out to compare every channel")
+        return ("nothing was checked: no mirror is configured for the channels the pins come from "
+                f"({', '.join(channels)})", "pass --mirror URL, or map those channels in envkit.toml [mirrors]")
+    return (f"nothing was checked: none of the {len(pins)} pinned packages was found on the upstream "
+            f"({', '.join(channels)})", "check that the upstream is the channel the environments were solved from")

@@ -97,6 +97,27 @@ def _payload_failure(reason: str, diagnosis: str, fix: str, stderr: str = "", se
     }
 
 
+def _no_python(prefix: Path) -> dict[str, Any]:
+    """The failed payload layer of a prefix without an interpreter: an environment without Python says so
+    (and how to add one); a directory that is no environment says that."""
+    if not (prefix / "conda-meta").is_dir():
+        return _payload_failure(
+            f"no Python interpreter in {prefix}",
+            f"{prefix} is not a conda environment (no conda-meta/): it is missing or incomplete",
+            "create it with `envkit create NAME` (or `--force` to rebuild), or pass --python EXE",
+        )
+    from envkit.envs import read_record
+
+    env_file = (read_record(prefix) or {}).get("env_file")
+    where = f"add `- python` to the dependencies of {env_file}" if env_file else "add `python` to its dependencies"
+    return _payload_failure(
+        f"the environment {prefix} has no Python",
+        "the smoke test runs inside the environment's own Python, and this environment installs none "
+        "(no python package in conda-meta/)",
+        f"{where} and run `envkit create` again with --force, or smoke it with --python EXE",
+    )
+
+
 def parse_payload_output(stdout: str) -> dict[str, Any] | None:
     """The payload's JSON report: the whole stdout, or else its last line that parses as a JSON object."""
     text = stdout.strip()
@@ -141,11 +162,7 @@ def smoke_prefix(
     exe = Path(os.path.abspath(python)) if python is not None else find_python(prefix)
     report = SmokeReport(prefix=str(prefix), python=str(exe or ""), layers=[], pins=pins, started=started)
     if exe is None:
-        report.layers.append(_payload_failure(
-            f"no Python interpreter in {prefix}",
-            f"{prefix}/bin/python does not exist: the environment is missing, incomplete, or not a conda prefix",
-            "create it with `envkit create NAME` (or `--force` to rebuild), or pass --python EXE",
-        ))
+        report.layers.append(_no_python(prefix))
     else:
         cache = Path(cache_dir) if cache_dir is not None else prefix / "share" / "envkit" / "engines"
         config = {

@@ -136,3 +136,45 @@ def test_bundle_without_lock_is_a_usage_error(project: Project, check_channel: P
     project.generate("alpha")
     code = project.cli("bundle", "alpha", "--out", str(tmp_path / "b"))
     assert code == 2 and "no lock" in project.capsys.readouterr().err
+
+
+def test_printed_offline_commands_work_as_printed(project: Project, check_channel: Path, channel_server,
+                                                   tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: bundle printed `envkit create demo --channel file://... --offline`, which failed with
+    "no profile named 'demo'"; and `--out EXISTING_FILE` crashed with a NotADirectoryError traceback."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    server = channel_server(shutil.copytree(check_channel, tmp_path / "upstream"))
+    project.profile("alpha", [server.url], targets=["linux-64:cuda=12.6"], platforms=["linux-64"])
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "12.6")
+    assert project.cli("create", "alpha", "--no-smoke") == 0
+    out = tmp_path / "my bundle"  # a space: the printed command must quote it
+    project.capsys.readouterr()
+    assert project.cli("bundle", "alpha", "--out", str(out)) == 0
+    text = project.capsys.readouterr().out
+    printed = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("envkit ")]
+    assert len(printed) == 2, text
+
+    server.stop()  # the air-gapped machine: no upstream, cold caches, another directory
+    env = {**os.environ, "RATTLER_CACHE_DIR": str(tmp_path / "cold-rattler"),
+           "ENVKIT_CACHE_DIR": str(tmp_path / "cold-envkit")}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for i, cmd in enumerate(printed):
+        argv = shlex.split(cmd)
+        assert argv[0] == "envkit"
+        r = subprocess.run([sys.executable, "-m", "envkit", *argv[1:], "--no-smoke"], capture_output=True, text=True,
+                           cwd=elsewhere, env=env, timeout=120)
+        assert r.returncode == 0, (cmd, r.stderr)
+        prefix = Path(os.environ["CONDA_ENVS_PATH"]) / "alpha"
+        assert any(m.name.startswith("tensorrt-10.3.0.26") for m in (prefix / "conda-meta").glob("*.json")), i
+
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    for args in (["bundle", "alpha", "--out", str(afile)], ["bundle", "--verify", "--out", str(afile)]):
+        code, err = run_json(project, *args)
+        assert code == 2 and "is a file" in err["text"] and err["code"] == "InputError"
+    assert afile.read_text() == "x"

@@ -165,7 +165,7 @@ def test_channel_disappears_then_cache(project: Project, check_channel: Path, ch
 
     server.stop()
     code, data = project.check("--all")
-    assert code == 1
+    assert code == 5  # a channel that cannot be read: the check is incomplete, not drift
     for step in ("solve", "lock"):
         (r,) = rows(data, step=step)
         assert r["status"] == "fail" and r["from_cache"] is True
@@ -180,7 +180,7 @@ def test_channel_disappears_then_cache(project: Project, check_channel: Path, ch
 def test_unreachable_channel_without_cache(project: Project, tmp_path: Path) -> None:
     env = env_yaml(tmp_path / "environment.yml", ["http://127.0.0.1:9"], ["tensorrt"], name="nowhere")
     code, data = project.check("--file", str(env), "--target", "linux-64:cuda=12.6")
-    assert code == 1
+    assert code == 5
     (r,) = rows(data, step="solve")
     assert r["status"] == "fail" and "channel unreachable: http://127.0.0.1:9" in r["reason"] and not r["from_cache"]
 
@@ -283,3 +283,23 @@ def test_ci_command_as_a_subprocess(project: Project, check_channel: Path, serve
     assert res.returncode == 0, res.stdout + res.stderr
     assert "11 passed, 0 failed, 4 skipped" in res.stdout
     assert ET.parse(project.root / "report.xml").getroot().get("tests") == "15"
+
+
+def test_no_network_is_exit_5_reported_once_per_channel(project: Project, check_channel: Path, channel_server,
+                                                         tmp_path: Path) -> None:
+    """Regression: `check --all` without network exited 1 ("incompatible") and repeated "channel unreachable"
+    for every environment and target."""
+    server = channel_server(check_channel)
+    for name in ("alpha", "beta"):
+        project.profile(name, [server.url], targets=GOOD_TARGETS)
+        project.generate(name)
+    server.stop()
+    code, data = project.check("--all")
+    assert code == 5
+    (u,) = data["summary"]["unreachable"]
+    assert u["channel"] == server.url and u["error"].startswith(f"channel unreachable: {server.url}")
+    assert len(u["checks"]) == 2 * len(GOOD_TARGETS)  # every solve it left undecided, named once
+    assert project.cli("check", "--all") == 5
+    out = project.capsys.readouterr().out
+    assert [ln.split(":")[0] for ln in out.splitlines() if "channel unreachable: " in ln] == ["UNREACHABLE channel unreachable"]
+    assert "FAIL" not in out and "0 failed" in out and "6 undecided (channel unreachable)" in out

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -17,7 +18,7 @@ from check_fixtures import (
     lagging_copy,
     project,  # noqa: F401  (fixture)
 )
-from envelope import parsed
+from envelope import parsed, validate
 
 
 def mirror_check(project: Project, *args: str) -> tuple[int, dict[str, Any]]:
@@ -92,3 +93,22 @@ def test_unreachable_mirror(project: Project, check_channel: Path, serve_channel
     assert code == 1
     assert {p["status"] for p in data["packages"]} == {"unreachable"}
     assert "channel unreachable: http://127.0.0.1:9/mirror" in data["packages"][0]["reason"]
+
+
+def test_checking_nothing_is_a_failure_with_a_reason(project: Project, check_channel: Path, serve_channel,
+                                                     tmp_path: Path) -> None:
+    """Regression: an upstream holding none of the locked packages gave "0 of 0 pinned packages identical", exit 0."""
+    upstream = serve_channel(check_channel)
+    setup(project, upstream)
+    other = serve_channel(shutil.copytree(check_channel, tmp_path / "other"))
+    project.capsys.readouterr()
+    code = project.cli("mirror-check", "alpha", "--mirror", other, "--upstream", other, "--json")
+    out = project.capsys.readouterr().out
+    doc = validate(json.loads(out), "mirror-check")
+    assert code == 1 and doc["exit_code"] == 1 and doc["data"]["summary"]["total"] == 0
+    (err,) = [m for m in doc["messages"] if m["level"] == "error"]
+    assert "none of the 6 pinned packages comes from the upstream" in err["text"] and upstream in err["text"]
+    assert err["hint"].startswith(f"pass --upstream {upstream}")
+    assert project.cli("mirror-check", "alpha", "--mirror", other, "--upstream", other) == 1
+    text = project.capsys.readouterr().out
+    assert "0 of 0" not in text and "error: nothing was checked" in text

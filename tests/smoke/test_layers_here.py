@@ -166,3 +166,21 @@ def test_environment_libcudart_is_preferred_and_named(tmp_path: Path, env_python
     assert cuda["origin"] == "environment", cuda
     assert cuda["library"] == str(lib / "libcudart.so.13")
     assert str(lib) in cuda["diagnosis"]  # no driver here: the loaded runtime is named in the diagnosis
+
+
+def test_environment_without_python_says_so_and_how_to_add_one(trt_channel: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: `smoke --prefix` on a fresh environment without Python said "missing or incomplete, fix:
+    create it" right after create succeeded."""
+    from channel_factory import env_yaml, file_url
+    from envkit_cli import envkit
+
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "12.4")
+    env = env_yaml(tmp_path / "environment.yml", [file_url(trt_channel)], ["tensorrt"], name="nopy")
+    prefix = tmp_path / "nopy"
+    assert envkit("create", "--file", str(env), "--prefix", str(prefix), "--no-smoke").returncode == 0
+    r = envkit("smoke", "--prefix", str(prefix))
+    assert r.returncode == 6
+    assert f"the environment {prefix} has no Python" in r.stdout
+    assert f"add `- python` to the dependencies of {env}" in r.stdout
+    assert "missing or incomplete" not in r.stdout
