@@ -1,0 +1,129 @@
+"""Reading one shared object with pyelftools: what the dynamic loader reads from it.
+
+Bounded and safe: only regular files, at most ``MAX_BYTES``, parse errors become ``ElfError``
+(a truncated or garbled file is named, never a traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from envkit.errors import EnvkitError, ExitCode
+
+MAX_BYTES = 4 << 30  # cuDNN's engines library is ~1 GiB; nothing real is near 4 GiB
+ELF_MAGIC = b"\x7fELF"
+
+
+class ElfError(EnvkitError):
+    """A file that should be a shared object cannot be read as one."""
+
+    exit_code = ExitCode.FINDINGS
+
+
+@dataclass(frozen=True)
+class ElfInfo:
+    path: str
+    elf_class: int  # 32 or 64
+    machine: str  # e.g. EM_X86_64
+    soname: str | None
+    needed: tuple[str, ...]
+    rpath: tuple[str, ...]  # DT_RPATH entries, unexpanded (ignored by the loader when DT_RUNPATH exists)
+    runpath: tuple[str, ...]  # DT_RUNPATH entries, unexpanded
+    verdefs: tuple[str, ...] = ()  # symbol versions it defines (.gnu.version_d)
+    verneed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # NEEDED file -> versions required
+
+
+def is_elf(path: str | Path) -> bool:
+    """True for a regular file starting with the ELF magic (symlinks followed)."""
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        with open(path, "rb") as fh:
+            return fh.read(4) == ELF_MAGIC
+    except OSError:
+        return False
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(p for p in text.split(":"))
+
+
+def read_elf(path: str | Path) -> ElfInfo:
+    """The dynamic-section facts of ``path``; ElfError naming the file when it is not a readable ELF object."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.gnuversions import GNUVerDefSection, GNUVerNeedSection
+
+    p = str(path)
+    try:
+        st = os.stat(p)
+    except OSError as exc:
+        raise ElfError(f"{p}: cannot read ({exc.strerror})", "check the file's permissions") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ElfError(f"{p}: not a regular file", "a shared object must be a regular file (or a symlink to one)")
+    if st.st_size > MAX_BYTES:
+        raise ElfError(f"{p}: {st.st_size} bytes, larger than envkit reads ({MAX_BYTES})")
+    try:
+        with open(p, "rb") as fh:
+            if fh.read(4) != ELF_MAGIC:
+                raise ElfError(f"{p}: not an ELF file (no ELF magic)", "a non-library file carries a library's name")
+            fh.seek(0)
+            elf = ELFFile(fh)
+            soname: str | None = None
+            needed: list[str] = []
+            rpath: list[str] = []
+            runpath: list[str] = []
+            verdefs: list[str] = []
+            verneed: dict[str, tuple[str, ...]] = {}
+            for sec in elf.iter_sections():
+                if isinstance(sec, DynamicSection):
+                    for tag in sec.iter_tags():
+                        t: Any = tag
+                        kind = tag.entry.d_tag
+                        if kind == "DT_SONAME":
+                            soname = str(t.soname)
+                        elif kind == "DT_NEEDED":
+                            needed.append(str(t.needed))
+                        elif kind == "DT_RPATH":
+                            rpath.extend(_split(str(t.rpath)))
+                        elif kind == "DT_RUNPATH":
+                            runpath.extend(_split(str(t.runpath)))
+                elif isinstance(sec, GNUVerDefSection):
+                    for verdef, auxiter in sec.iter_versions():
+                        names = [str(aux.name) for aux in auxiter]
+                        if names and not verdef.entry.vd_flags & 1:  # VER_FLG_BASE names the file itself
+                            verdefs.append(names[0])
+                elif isinstance(sec, GNUVerNeedSection):
+                    for verneed_entry, auxiter in sec.iter_versions():
+                        verneed[str(verneed_entry.name)] = tuple(str(aux.name) for aux in auxiter)
+            return ElfInfo(p, elf.elfclass, str(elf["e_machine"]), soname, tuple(needed), tuple(rpath),
+                           tuple(runpath), tuple(verdefs), verneed)
+    except ElfError:
+        raise
+    except (ELFError, OSError, ValueError, KeyError, IndexError, AssertionError, UnicodeDecodeError) as exc:
+        raise ElfError(f"{p}: truncated or damaged ELF file ({type(exc).__name__}: {str(exc)[:120]})",
+                       "reinstall the package that owns it") from None
+    except Exception as exc:  # pyelftools raises assorted errors on garbage (struct.error, construct errors)
+        raise ElfError(f"{p}: truncated or damaged ELF file ({type(exc).__name__}: {str(exc)[:120]})",
+                       "reinstall the package that owns it") from None
+
+
+_SO_VERSION = re.compile(r"\.so\.(\d+(?:\.\d+)*)$")
+
+
+def version_from_name(name: str) -> str | None:
+    """'libcudnn.so.9.14.0' -> '9.14.0'; 'libcudart.so.13' -> '13'; 'libfoo.so' -> None."""
+    m = _SO_VERSION.search(name)
+    return m.group(1) if m else None
+
+
+def stem_of(name: str) -> str:
+    """'libcudnn_ops.so.9.1.0' -> 'libcudnn_ops'."""
+    return name.split(".so", 1)[0]
