@@ -36,6 +36,7 @@ VERBS = {
     "clean": "clean",
     "remove": "remove",
     "smoke": "smoke",
+    "libs": "libs",
     "check": "check",
     "mirror-check": "mirror_check",
     "bundle": "bundle",
@@ -251,6 +252,14 @@ def _env_verbs(sub: Any) -> None:
     p.add_argument("--shape", action="append", default=[], metavar="NAME:1x3x224x224", help="fix a dynamic input shape")
     p.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
                    help="seconds before the smoke test is stopped (default 600)")
+    _add_json(p)
+
+    p = _verb(sub, "libs", "which CUDA/cuDNN/TensorRT libraries an environment loads, from where, what shadows what",
+              "envkit libs trt-yolo --live")
+    _add_env(p, "inspect")
+    p.add_argument("--python", metavar="EXE", help="the environment's interpreter (default: the prefix's)")
+    p.add_argument("--live", action="store_true",
+                   help="also load them in the environment's Python and compare with the prediction")
     _add_json(p)
 
 

@@ -16,6 +16,7 @@ explain / advice can ask it too. Sources (read 2026-12-02):
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from envkit.libs.elf import stem_of, version_from_name
@@ -77,7 +78,7 @@ class Provider:
 
 def family_of(name: str) -> str | None:
     """The family of a soname or file name ('libcudnn_ops.so.9' -> 'cudnn'), None for other libraries."""
-    return _FAMILY_OF.get(stem_of(name))
+    return _FAMILY_OF.get(stem_of(os.path.basename(name)))
 
 
 def soname_major(name: str) -> int | None:

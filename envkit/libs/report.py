@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,7 +112,7 @@ def library_table(console: Console, rows: list[LibraryRow]) -> None:
 
     if not console.is_terminal:
         for r in rows:
-            where = r.path or f"NOT LOADED ({r.error})"
+            where = r.path or f"not loaded: {_why(r)}"
             extra = f"; also {', '.join(r.copies)}" if r.copies else ""
             console.print(escape(f"{r.family:<11} {r.soname:<34} {where} [{r.via or '-'}] "
                                  f"{r.owner or ''} {r.version or ''}{extra}".rstrip()))
@@ -124,7 +123,13 @@ def library_table(console: Console, rows: list[LibraryRow]) -> None:
     for col in ("family", "soname", "loaded from", "found via", "package", "version", "other copies"):
         t.add_column(col)
     for r in rows:
-        t.add_row(r.family, escape(r.soname), escape(r.path or f"not loaded: {r.error}"), escape(r.via or "-"),
+        t.add_row(r.family, escape(r.soname), escape(r.path or f"not loaded: {_why(r)}"), escape(r.via or "-"),
                   escape(r.owner or "-"), escape(r.version or "-"),
                   escape("\n".join(r.copies) or "-"))
     console.print(t)
+
+
+def _why(r: LibraryRow) -> str:
+    if r.error and r.copies and "cannot open shared object file" in r.error and r.error.startswith(r.soname):
+        return "not on the loader's search path (its package loads it by path)"
+    return r.error or "?"
