@@ -35,8 +35,8 @@ class PackageSpec:
     subdir: str = "linux-64"  # or "noarch" (noarch: generic)
     depends: tuple[str, ...] = ()
     constrains: tuple[str, ...] = ()
-    # relative path -> text content; executables listed in ``executables``
-    files: dict[str, str] = field(default_factory=dict)
+    # relative path -> text (or bytes: compiled shared objects) content; executables listed in ``executables``
+    files: dict[str, str | bytes] = field(default_factory=dict)
     executables: tuple[str, ...] = ()
     # relative paths whose content contains PLACEHOLDER (replaced by the prefix at link time)
     prefix_files: tuple[str, ...] = ()
@@ -51,7 +51,10 @@ def _stage(spec: PackageSpec, root: Path) -> None:
     for rel, text in spec.files.items():
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
+        if isinstance(text, bytes):
+            p.write_bytes(text)
+        else:
+            p.write_text(text)
         if rel in spec.executables:
             p.chmod(0o755)
     if spec.post_link is not None:

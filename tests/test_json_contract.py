@@ -29,6 +29,7 @@ ERRORS: dict[str, tuple[list[str], int, str]] = {
     "create": (["create"], 2, "InputError"),
     "remove": (["remove", "no-such-env"], 2, "InputError"),
     "smoke": (["smoke", "no-such-env"], 2, "InputError"),
+    "libs": (["libs", "--prefix", "/nonexistent/env"], 2, "InputError"),
     "check": (["check", "no-such-profile"], 2, "ProfileError"),
     "mirror-check": (["mirror-check"], 2, "InputError"),
     "bundle": (["bundle", "--out", "/nonexistent/out"], 2, "InputError"),
@@ -80,6 +81,10 @@ def test_init_envelope(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["--project", str(tmp_path), "init", "demo", "--json"]) == 0
     data_of(capsys.readouterr().out, "init", exit_code=0)
     assert (tmp_path / "environments" / "demo.yaml").is_file()
+    venv_prefix = Path(sys.prefix)  # the test venv is an environment
+    libs = ok("libs", "--prefix", str(venv_prefix), "--live")
+    assert libs["prefix"] == str(venv_prefix.resolve()) and libs["live"]["differences"] == []
+    assert {"libraries", "copies", "findings", "probes"} <= set(libs)
 
 
 def test_doctor_envelope_reads_back_as_a_capture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -72,7 +72,11 @@ def read_elf(path: str | Path) -> ElfInfo:
         raise ElfError(f"{p}: {st.st_size} bytes, larger than envkit reads ({MAX_BYTES})")
     try:
         with open(p, "rb") as fh:
-            if fh.read(4) != ELF_MAGIC:
+            head = fh.read(64)
+            if len(head) < 64:
+                raise ElfError(f"{p}: file too short ({len(head)} bytes) for an ELF header",
+                               "a damaged or placeholder file carries a library's name")
+            if head[:4] != ELF_MAGIC:
                 raise ElfError(f"{p}: not an ELF file (no ELF magic)", "a non-library file carries a library's name")
             fh.seek(0)
             elf = ELFFile(fh)

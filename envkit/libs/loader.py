@@ -176,7 +176,10 @@ class Loader:
             stop, hit = stop or exc.reason, None
         if hit:
             return hit, "system search path"
-        raise LoadError(f"{name}: cannot open shared object file: {stop or 'No such file or directory'}", name)
+        # an error other than "not there" (a symlink loop) ended its list of directories early; the
+        # message is still glibc's "No such file or directory" (errno comes from the last attempt)
+        del stop
+        raise LoadError(f"{name}: cannot open shared object file: No such file or directory", name)
 
     # -------------------------------------------------------------- loading
 
@@ -242,7 +245,10 @@ class _StopList(Exception):
 
 
 def _loader_words(message: str) -> str:
-    """What glibc says about a file it cannot use, from envkit's ElfError text."""
+    """What glibc says about a file it cannot use, from envkit's ElfError text (glibc 2.36: a file shorter than
+    an ELF header is "file too short", one cut inside its headers "cannot read file data")."""
     if "no ELF magic" in message:
         return "invalid ELF header"
-    return "file too short" if "truncated" in message else message.split(": ", 1)[-1]
+    if "file too short" in message:
+        return "file too short"
+    return "cannot read file data" if "truncated" in message else message.split(": ", 1)[-1]
