@@ -74,6 +74,10 @@ def test_cheap_success_envelopes(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert ok("validate", str(ENVFILE))["file"] == str(ENVFILE)
     assert ok("smoke", "--prefix", str(tmp_path), "--python", sys.executable)["prefix"] == str(tmp_path.resolve())
     assert ok("clean", "--dry-run") is not None
+    venv_prefix = Path(sys.prefix)  # the test venv is an environment
+    libs = ok("libs", "--prefix", str(venv_prefix), "--live")
+    assert libs["prefix"] == str(venv_prefix.resolve()) and libs["live"]["differences"] == []
+    assert {"libraries", "copies", "findings", "probes"} <= set(libs)
 
 
 def test_init_envelope(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,10 +85,6 @@ def test_init_envelope(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["--project", str(tmp_path), "init", "demo", "--json"]) == 0
     data_of(capsys.readouterr().out, "init", exit_code=0)
     assert (tmp_path / "environments" / "demo.yaml").is_file()
-    venv_prefix = Path(sys.prefix)  # the test venv is an environment
-    libs = ok("libs", "--prefix", str(venv_prefix), "--live")
-    assert libs["prefix"] == str(venv_prefix.resolve()) and libs["live"]["differences"] == []
-    assert {"libraries", "copies", "findings", "probes"} <= set(libs)
 
 
 def test_doctor_envelope_reads_back_as_a_capture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from channel_factory import PackageSpec, build_channel, env_yaml, file_url
-from conftest import local_wheel, pip_install
+from libs_factory import local_wheel, pip_install
 from so_factory import build_so
 
 from envkit.context import Settings

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import pip_install, site_packages
+from libs_factory import pip_install, site_packages
 from pypi_wheels import pypi_wheel
 from so_factory import build_so
 
