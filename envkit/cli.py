@@ -129,6 +129,10 @@ def _inspect_verbs(sub: Any) -> None:
     p = _verb(sub, "matrix", "show or check the compatibility matrix", "envkit matrix --ngc 24.05-py3")
     p.add_argument("--check", action="store_true", help="validate matrix.yaml (schema, references, contradictions)")
     p.add_argument("--ngc", metavar="TAG", help="show the stack of one NGC TensorRT container tag")
+    p.add_argument("--gpu", metavar="NAME", help="one line: a GPU's compute capability and what supports it")
+    p.add_argument("--trt", metavar="VERSION", help="one line: a TensorRT release (any spelling: 10.13, 10.13.2.6)")
+    p.add_argument("--cuda", metavar="VERSION", help="one line: a CUDA release's drivers, architectures, TensorRT")
+    p.add_argument("--driver", metavar="VERSION", help="one line: what this driver runs (535.104.05, 591.86)")
     _add_json(p)
 
     p = _verb(sub, "list", "list profiles and every created environment with its state; with NAME, its packages",

@@ -180,11 +180,11 @@ def write_environment(rendered: Rendered, path: Path, *, force: bool) -> WriteOu
 def ensure_generated(name: str, settings: Settings, machine: Machine) -> Path:
     """environments/NAME/environment.yml for ``machine`` (chosen by ``envkit.host.policy``), regenerated only
     when its packages changed (create's step 1)."""
-    from envkit.matrix.load import load_matrix
+    from envkit.matrix.load import load_for
     from envkit.profile import check_precisions, load_profile
     from envkit.resolve import resolve_profile
 
-    matrix = load_matrix(settings.matrix_path)
+    matrix = load_for(settings)
     prof = load_profile(name, settings)
     check_precisions(prof, list(matrix.precisions))
     host = machine.host_facts()
@@ -202,11 +202,11 @@ def ensure_generated(name: str, settings: Settings, machine: Machine) -> Path:
 
 def is_current(name: str, settings: Settings, host: HostInfo | None) -> bool:
     """The generated file exists, was not edited, and regenerating it for ``host`` gives the same packages."""
-    from envkit.matrix.load import load_matrix
+    from envkit.matrix.load import load_for
     from envkit.profile import load_profile
     from envkit.resolve import resolve_profile
 
-    matrix = load_matrix(settings.matrix_path)
+    matrix = load_for(settings)
     prof = load_profile(name, settings)
     path = default_output(prof, settings)
     if not path.exists() or edited_by_hand(path):

@@ -200,9 +200,9 @@ class Checker:
             return exc
 
     def matrix(self) -> Matrix:
-        from envkit.matrix.load import load_matrix
+        from envkit.matrix.load import load_for
 
-        return self.memo.get("matrix", lambda: load_matrix(self.settings.matrix_path))
+        return self.memo.get("matrix", lambda: load_for(self.settings))
 
     def channels(self, env: EnvFile) -> list[Channel]:
         names = self.channels_override or env.channels or (self.config.channels if self.config else []) or ["conda-forge"]

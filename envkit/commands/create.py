@@ -121,12 +121,12 @@ def request_from_args(args: argparse.Namespace, settings: Settings) -> CreateReq
     if file and not env_name and not prefix:
         raise InputError("--file needs --name NAME or --prefix DIR")
     from envkit.host.policy import machines_for
-    from envkit.matrix.load import load_matrix
+    from envkit.matrix.load import load_for
     from envkit.profile import load_profile
 
     host_file = getattr(args, "host", None)
     prof = load_profile(name, settings) if name and not file else None
-    answer = machines_for(settings, load_matrix(settings.matrix_path), host_file=host_file, profile=prof)
+    answer = machines_for(settings, load_for(settings), host_file=host_file, profile=prof)
     return CreateRequest(
         profile=None if file else name,
         file=Path(file) if file else None,

@@ -42,9 +42,9 @@ def matrix_cc_lookup(settings: Settings, messages: list[str]) -> CcLookup:
         if "fn" not in state:
             state["fn"] = None
             try:
-                from envkit.matrix.load import load_matrix
+                from envkit.matrix.load import load_for
 
-                state["fn"] = load_matrix(settings.matrix_path, check=False).compute_capability_for
+                state["fn"] = load_for(settings, check=False).compute_capability_for
             except EnvkitError as exc:
                 messages.append(f"compute capability by GPU name unavailable: {exc.message}")
         fn = state["fn"]

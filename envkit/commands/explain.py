@@ -162,10 +162,10 @@ def _open_input(path: str | None) -> tuple[str, BinaryIO]:
 def _matrix_loader(settings: Settings) -> Any:
     def load() -> Matrix | None:
         from envkit.errors import EnvkitError
-        from envkit.matrix.load import load_matrix
+        from envkit.matrix.load import load_for
 
         try:
-            return load_matrix(settings.matrix_path)
+            return load_for(settings)
         except EnvkitError:
             return None
     return load

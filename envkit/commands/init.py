@@ -162,7 +162,7 @@ def _values(args: argparse.Namespace) -> tuple[dict[str, Any], list[str], str | 
 def run(args: argparse.Namespace, settings: Settings) -> InitResult:
     from envkit.envs import validate_name
     from envkit.fsutil import write_atomic
-    from envkit.matrix.load import load_matrix
+    from envkit.matrix.load import load_for
     from envkit.profile import check_precisions, parse_profile
 
     name = validate_name(args.name)
@@ -176,7 +176,7 @@ def run(args: argparse.Namespace, settings: Settings) -> InitResult:
     write_atomic(path, text)
     try:
         prof = parse_profile(path, name)
-        check_precisions(prof, list(load_matrix(settings.matrix_path).precisions))
+        check_precisions(prof, list(load_for(settings).precisions))
     except InputError:
         if old is not None:
             write_atomic(path, old)

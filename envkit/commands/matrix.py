@@ -1,4 +1,5 @@
-"""`envkit matrix`: show the compatibility matrix, one NGC stack (--ngc TAG), or check it (--check)."""
+"""`envkit matrix`: show the compatibility matrix, one NGC stack (--ngc TAG), check it (--check), or answer
+one question in one line each (--gpu NAME, --trt VERSION, --cuda VERSION, --driver VERSION)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from envkit.context import Settings
 from envkit.errors import ExitCode, InputError
-from envkit.matrix.load import Finding, check_matrix, load_matrix
+from envkit.matrix.load import Finding, check_matrix, load_for
 from envkit.matrix.model import Matrix
+from envkit.matrix.queries import Answer
 from envkit.result import Message
 from envkit.yamlio import did_you_mean
 
@@ -158,12 +160,44 @@ class CheckResult:
         console.print(f"{self.file}: {verdict} ({errors} error(s), {warnings} warning(s))", markup=False)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> MatrixSummary | NgcResult | CheckResult:
+@dataclass
+class QueryResult:
+    answers: list[Answer]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"answers": [a.to_json() for a in self.answers]}
+
+    def messages(self) -> list[Message]:
+        return []
+
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode.OK)
+
+    def render(self, console: Console) -> None:
+        for a in self.answers:
+            console.print(a.line, markup=False, highlight=False)
+
+
+def _queries(args: argparse.Namespace, m: Matrix) -> QueryResult | None:
+    from envkit.matrix import queries
+
+    asked = [(getattr(args, k, None), f) for k, f in (("gpu", queries.gpu), ("trt", queries.tensorrt),
+                                                       ("cuda", queries.cuda), ("driver", queries.driver))]
+    answers = [f(m, str(v)) for v, f in asked if v]
+    return QueryResult(answers) if answers else None
+
+
+def run(args: argparse.Namespace, settings: Settings) -> MatrixSummary | NgcResult | CheckResult | QueryResult:
     path = settings.matrix_path
     if getattr(args, "check", False):
-        m = load_matrix(path, check=False)  # schema errors raise MatrixError (exit 2)
-        return CheckResult(str(path), check_matrix(m), m.matrix_version)
-    m = load_matrix(path)
+        m = load_for(settings, check=False)  # schema errors raise MatrixError (exit 2)
+        label = ", ".join([str(path), *m.overlays])
+        return CheckResult(label, check_matrix(m), m.matrix_version)
+    m = load_for(settings)
+    q = _queries(args, m)
+    if q is not None:
+        return q
     tag = getattr(args, "ngc", None)
     if tag:
         stack = m.ngc_stack(tag)

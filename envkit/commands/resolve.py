@@ -119,11 +119,11 @@ class ResolveResult:
 def resolve_command(args: argparse.Namespace, settings: Settings) -> tuple[Matrix, Profile, Machine, Resolution, list[str]]:
     """Load matrix and profile, choose the machine (``envkit.host.policy``), resolve. Shared by resolve and generate."""
     from envkit.host.policy import machines_for
-    from envkit.matrix.load import load_matrix
+    from envkit.matrix.load import load_for
     from envkit.profile import check_precisions, load_profile
     from envkit.resolve import resolve_profile
 
-    matrix = load_matrix(settings.matrix_path)
+    matrix = load_for(settings)
     prof = load_profile(args.name, settings)
     check_precisions(prof, list(matrix.precisions))
     answer = machines_for(settings, matrix, host_file=getattr(args, "host", None), profile=prof)

@@ -93,10 +93,10 @@ def load_host(path: str, matrix: Matrix) -> HostInfo:
 
 def run(args: argparse.Namespace, settings: Settings) -> ValidateResult:
     from envkit.envfile import read_env_file
-    from envkit.matrix.load import load_matrix
+    from envkit.matrix.load import load_for
     from envkit.validate.report import validate_env
 
     env = read_env_file(args.file, lenient=True)
-    matrix = load_matrix(settings.matrix_path)
+    matrix = load_for(settings)
     host = load_host(args.host, matrix) if getattr(args, "host", None) else None
     return ValidateResult(validate_env(env, matrix, host))

@@ -166,11 +166,11 @@ def _with_machine(request: CreateRequest, settings: Settings) -> CreateRequest:
     from dataclasses import replace
 
     from envkit.host.policy import machines_for
-    from envkit.matrix.load import load_matrix
+    from envkit.matrix.load import load_for
     from envkit.profile import load_profile
 
     prof = load_profile(request.profile, settings) if request.profile and request.file is None else None
-    answer = machines_for(settings, load_matrix(settings.matrix_path), host_file=request.host_file, profile=prof)
+    answer = machines_for(settings, load_for(settings), host_file=request.host_file, profile=prof)
     return replace(request, machine=answer.machine)
 
 

@@ -328,9 +328,9 @@ def _capture_path(text: str, settings: Settings | None) -> Path:
 def _matrix(settings: Settings | None, matrix: Matrix | None) -> Matrix | None:
     if matrix is not None or settings is None:
         return matrix
-    from envkit.matrix.load import load_matrix
+    from envkit.matrix.load import load_for
 
-    return load_matrix(settings.matrix_path)
+    return load_for(settings)
 
 
 def _kernel() -> str | None:
