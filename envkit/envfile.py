@@ -9,7 +9,7 @@ section with requirements, options (``--extra-index-url``) and URLs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,10 @@ from envkit.yamlio import Document, Reader, load, loads
 _NAME = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
 _BRACKET = re.compile(r"\[(?P<body>[^\]]*)\]\s*$")
 _OPS = ("==", ">=", "<=", "!=", "~=", ">", "<", "=")
+# micromamba's per-platform entries in environment files: `- sel(linux): cudatoolkit=11.8`
+_SELECTOR = re.compile(r"sel\((.+)\)")
+LINUX_SELECTORS = ("linux", "unix", "linux64", "linux-64")
+ENV_KEYS = ("name", "channels", "dependencies", "prefix", "variables", "platforms", "category")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class CondaDep:
     build: str | None
     channel: str | None
     line: int | None
+    selector: str | None = None  # micromamba's `- sel(linux): spec` selector, as written ("linux")
 
     @property
     def exact_or_prefix(self) -> str | None:
@@ -97,6 +102,10 @@ class EnvFile:
     doc: Document | None = None
     # (line, spec as written, why) for specs a lenient read could not interpret
     unparsed: list[tuple[int | None, str, str]] = field(default_factory=list)
+    # a lenient read keeps going past what conda only warns about: (key, line) of unknown top-level keys
+    unknown_keys: list[tuple[str, int | None]] = field(default_factory=list)
+    # (line, selector, spec) of `- sel(osx): spec` entries that do not apply on Linux (left out of conda)
+    skipped_selectors: list[tuple[int | None, str, str]] = field(default_factory=list)
 
     def find(self, *names: str) -> list[CondaDep]:
         wanted = {n.lower() for n in names}
@@ -244,7 +253,9 @@ def _from_doc(doc: Document, lenient: bool = False) -> EnvFile:
     if not isinstance(doc.data, dict):
         raise EnvFileError("expected a mapping with 'dependencies:' at the top level", file=doc.file, line=1)
     r = Reader(doc, (), EnvFileError)
-    r.expect_mapping(["name", "channels", "dependencies", "prefix", "variables", "platforms", "category"])
+    unknown = [(str(k), doc.line((k,))) for k in doc.data if k not in ENV_KEYS]
+    if not lenient or not unknown:
+        r.expect_mapping(ENV_KEYS)
     name = r.get("name", str)
     prefix = r.get("prefix", str)
     channels = r.str_list("channels")
@@ -254,9 +265,18 @@ def _from_doc(doc: Document, lenient: bool = False) -> EnvFile:
     conda: list[CondaDep] = []
     pip: list[PipDep] = []
     unparsed: list[tuple[int | None, str, str]] = []
+    skipped: list[tuple[int | None, str, str]] = []
     for i, item in enumerate(deps):
         path = ("dependencies", i)
         line = doc.line(path)
+        selector = None
+        if isinstance(item, dict) and len(item) == 1 and _SELECTOR.fullmatch(str(next(iter(item)))):
+            key = str(next(iter(item)))
+            selector = _SELECTOR.fullmatch(key).group(1).strip()  # type: ignore[union-attr]
+            item = item[key]
+            if selector not in LINUX_SELECTORS:
+                skipped.append((line, selector, str(item)))
+                continue
         if isinstance(item, dict):
             if set(item) != {"pip"}:
                 raise r.fail(
@@ -284,7 +304,8 @@ def _from_doc(doc: Document, lenient: bool = False) -> EnvFile:
         if not isinstance(item, str):
             raise r.fail(f"expected a package spec string, got {item!r}", path=path)
         try:
-            conda.append(parse_conda_spec(item, line))
+            dep = parse_conda_spec(item, line)
+            conda.append(replace(dep, selector=selector) if selector else dep)
         except ValueError as exc:
             if lenient:
                 unparsed.append((line, item, str(exc)))
@@ -302,4 +323,6 @@ def _from_doc(doc: Document, lenient: bool = False) -> EnvFile:
         variables={str(k): str(v) for k, v in variables.items()},
         doc=doc,
         unparsed=unparsed,
+        unknown_keys=unknown,
+        skipped_selectors=skipped,
     )

@@ -114,7 +114,6 @@ def test_lenient_keeps_odd_specs_aside() -> None:
         ("invalid-yaml.yml", "invalid-yaml.yml:5: not valid YAML: expected ',' or ']', but got '<stream end>'"),
         ("deps-not-list.yml", "deps-not-list.yml:2: dependencies: expected a list, got the string 'python=3.9'"),
         ("dep-number.yml", "dep-number.yml:4: dependencies[1]: expected a package spec string, got the number 3.9"),
-        ("unknown-key.yml", "unknown-key.yml:2: channel: unknown key 'channel'"),
         ("empty.yml", "empty.yml: the file is empty; expected a conda environment (name, channels, dependencies)"),
     ],
 )
@@ -123,8 +122,23 @@ def test_bad_files(name: str, message: str) -> None:
         read_env_file(DATA / "bad" / name, lenient=True)
     assert str(info.value).endswith(message)
     assert info.value.exit_code == 2
-    if name == "unknown-key.yml":
-        assert info.value.hint == "did you mean 'channels'?"
+
+
+def test_unknown_key_strict_and_lenient() -> None:
+    # envkit's own files are read strictly; validate reads like conda (warns, goes on) and keeps the key
+    with pytest.raises(InputError) as info:
+        read_env_file(DATA / "bad" / "unknown-key.yml")
+    assert str(info.value).endswith("unknown-key.yml:2: channel: unknown key 'channel'")
+    assert info.value.hint == "did you mean 'channels'?"
+    env = read_env_file(DATA / "bad" / "unknown-key.yml", lenient=True)
+    assert env.unknown_keys == [("channel", 2)] and [d.name for d in env.conda] == ["python"]
+
+
+def test_micromamba_selectors() -> None:
+    env = parse_env_text("dependencies:\n  - sel(linux): cudatoolkit=11.8\n  - sel(osx): libcxx\n  - numpy\n",
+                         lenient=True)
+    assert [(d.name, d.selector) for d in env.conda] == [("cudatoolkit", "linux"), ("numpy", None)]
+    assert env.skipped_selectors == [(3, "osx", "libcxx")]
 
 
 def test_empty_dependencies_is_an_empty_list() -> None:

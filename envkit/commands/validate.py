@@ -40,40 +40,51 @@ class ValidateResult:
     def exit_code(self) -> int:
         return int(ExitCode.FINDINGS if self.report.has_errors else ExitCode.OK)
 
+    def verdict(self) -> str:
+        """One line: the counts, then the stack the file pins."""
+        r = self.report
+        counts = ", ".join(f"{r.count(sv)} {sv}{'s' if r.count(sv) != 1 and sv != 'info' else ''}"
+                           for sv in ("error", "warning", "info"))
+        return f"{r.file}: {counts}; stack: {self.stack_text()}"
+
+    def stack_text(self) -> str:
+        names = {"cuda": "CUDA", "cudnn": "cuDNN", "tensorrt": "TensorRT", "python": "Python"}
+        parts = []
+        for key, label in names.items():
+            item = self.report.stack.get(key)
+            if not item:
+                parts.append(f"{label} -")
+                continue
+            value = item.get("version") or (f"{item['major']}.x" if item.get("major") is not None else None)
+            value = value or item.get("spec") or "unpinned"
+            where = f"line {item['line']}" if item.get("line") else ""
+            where += (", " if where and item.get("route") else "") + (item.get("route") or "")
+            parts.append(f"{label} {value}" + (f" ({where})" if where else ""))
+        return ", ".join(parts)
+
     def render(self, console: Console) -> None:
         from rich.markup import escape
 
         from envkit.render import table as render_table
 
         r = self.report
-        console.print(f"[bold]{escape(r.file)}[/]")
-        names = {"cuda": "CUDA", "cudnn": "cuDNN", "tensorrt": "TensorRT", "python": "Python"}
-        for key, label in names.items():
-            item = r.stack.get(key)
-            if not item:
-                console.print(f"  {label:9} -")
-                continue
-            value = item.get("version") or (f"{item['major']}.x" if item.get("major") is not None else None)
-            value = value or item.get("spec") or "unpinned"
-            extra = f", {item['route']}" if item.get("route") else ""
-            line = f", line {item['line']}" if item.get("line") else ""
-            console.print(f"  {label:9} {escape(str(value))}  [dim]({escape(item['source'])}{line}{extra})[/]")
+        worst = "error" if r.count("error") else ("warning" if r.count("warning") else None)
+        style = _STYLE[worst] if worst else "bold green"
+        console.print(f"[{style}]{escape(self.verdict())}[/]")
         if r.host is not None:
-            console.print(f"  {'host':9} {escape(r.host.summary())}")
+            console.print(f"  host: {escape(r.host.summary())}")
         if not r.findings:
-            console.print("[green]no findings[/]")
+            console.print("[green]no findings: checked and fine[/]")
             return
         t = render_table(console)
-        t.add_column("severity")
         t.add_column("line", justify="right")
+        t.add_column("severity")
         t.add_column("code")
         t.add_column("message", overflow="fold")
         for f in r.findings:
             msg = escape(f.message) + (f"\n[dim]hint: {escape(f.hint)}[/]" if f.hint else "")
-            t.add_row(f"[{_STYLE[f.severity]}]{f.severity}[/]", str(f.line) if f.line else "-", f.code, msg)
+            t.add_row(str(f.line) if f.line else "-", f"[{_STYLE[f.severity]}]{f.severity}[/]", f.code, msg)
         console.print(t)
-        console.print(", ".join(f"{r.count(s)} {s}{'s' if r.count(s) != 1 and s != 'info' else ''}"
-                                for s in ("error", "warning", "info")))
 
 
 def load_host(path: str, matrix: Matrix) -> HostInfo:

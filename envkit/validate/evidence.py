@@ -1,30 +1,41 @@
 """Evidence extraction for ``envkit validate``: what an environment file says about its stack.
 
 Every conda spec, pip requirement and channel that tells something about the CUDA, cuDNN,
-TensorRT or Python version becomes an :class:`Evidence` record with its line. Only naming
-conventions live here (``-cu12`` means a CUDA 12 build, ``+cu124`` a CUDA 12.4 wheel,
+TensorRT or Python version becomes an :class:`Evidence` record (``envkit.validate.evidence_model``) with
+its line. Only naming conventions live here (``-cu12`` means a CUDA 12 build, ``+cu124`` a CUDA 12.4 wheel,
 ``cuda10.2.89`` in a build string the CUDA it was built with); compatibility facts come
-from the matrix (``envkit.validate.rules_stack``, ``envkit.validate.rules_host``). The lowest layer of
-validate: it also holds :class:`Finding` and what the rule modules share.
+from the matrix (``envkit.validate.rules_*``) and ``envkit.validate.facts`` (which CUDA a framework's
+default PyPI build carries).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-from envkit.envfile import CondaDep, EnvFile, PipDep, conda_version_match
-from envkit.matrix.model import Matrix
-from envkit.versions import V, is_version
-
-SEVERITIES = ("error", "warning", "info")
-
-# component names
-CUDA, CUDNN, TRT, PYTHON = "cuda", "cudnn", "tensorrt", "python"
+from envkit.envfile import CondaDep, EnvFile, PipDep
+from envkit.validate.evidence_model import (  # noqa: F401 - re-exported for the rule modules
+    CPU,
+    CUDA,
+    CUDNN,
+    ORIGIN_RANK,
+    PYTHON,
+    SEVERITIES,
+    TRT,
+    Evidence,
+    Finding,
+    RuleContext,
+    _safe_major,
+    by_version,
+    cu_digits,
+    of,
+    primary,
+    same_release,
+    short,
+    where,
+)
+from envkit.versions import is_version
 
 # conda packages whose version is the CUDA version (major.minor)
 CONDA_CUDA = {
@@ -43,6 +54,8 @@ CONDA_CUDA = {
     "pytorch-cuda": 2,
 }
 CONDA_CUDNN = {"cudnn", "libcudnn", "libcudnn-dev"}
+_CPU_FRAMEWORKS = {"pytorch", "torchvision", "torchaudio", "libtorch", "tensorflow", "tensorflow-base", "jaxlib",
+                   "onnxruntime", "pytorch-mutex", "_pytorch_select"}
 _CONDA_TRT = re.compile(r"^(tensorrt|tensorrt-tools|libnvinfer(-[a-z0-9-]+)?|libnvonnxparser(-[a-z0-9-]+)?)$")
 _PIP_TRT = re.compile(r"^tensorrt(?:-(?:lean|dispatch))?(?:-cu(?P<cu>\d+))?(?:-(?P<part>libs|bindings))?$")
 _PIP_CUDNN = re.compile(r"^nvidia-cudnn(?:-cu(?P<cu>\d+))?$")
@@ -50,111 +63,16 @@ _PIP_CUDART = re.compile(r"^nvidia-cuda-runtime(?:-cu(?P<cu>\d+))?$")
 _PIP_CU_SUFFIX = re.compile(r"^[a-z0-9][a-z0-9-]*-cu(?P<cu>\d{2})$")
 _PIP_CUPY = re.compile(r"^cupy-cuda(?P<cu>\d{2,3})(?P<x>x)?$")
 _LOCAL_CU = re.compile(r"^\+cu(?P<cu>\d{2,3})$")
-_BUILD_CUDA = re.compile(r"(?:^|[_\-.*])cuda_?(?P<v>\d+(?:\.\d+)+|\d{2,3})(?=$|[_a-z\-])")
+_LOCAL_JAX = re.compile(r"^\+cuda(?P<cu>\d{2,3})(?:\.cudnn(?P<dnn>\d{2,3}))?$")  # jaxlib 0.4.23+cuda11.cudnn86
+# CUDA in a package name: dgl-cuda11.1 (version), jax-cuda12-plugin (major), pytorch's old cuda92 selector packages
+_NAME_CUDA_VERSION = re.compile(r"^[a-z0-9][a-z0-9_.-]*?-cuda(?P<v>\d+\.\d+)$")
+_NAME_CUDA_MAJOR = re.compile(r"^[a-z0-9][a-z0-9_.]*-cuda(?P<cu>\d{2})(?:-[a-z0-9-]+)?$")
+_SELECTOR_PKG = re.compile(r"^cuda(?P<cu>\d{2,3})$")
+_CPU_BUILD = re.compile(r"(?:^|[_\-.*])cpu(?:$|[_\-.*])")
+_BUILD_CUDA = re.compile(r"(?:^|[_\-.*])cuda_?(?P<v>\d+(?:\.\d+)+|\d{2,3})(?=$|[_a-z\-*])")
 _BUILD_CUDNN = re.compile(r"(?:^|[_\-.*])cudnn_?(?P<v>\d+(?:\.\d+)+)")
 _LABEL_CUDA = re.compile(r"(?:^|/)label/cuda-(?P<v>\d+\.\d+(?:\.\d+)?)$")
 _TORCH_INDEX = re.compile(r"download\.pytorch\.org/whl/(?:nightly/)?cu(?P<cu>\d{2,3})\b")
-
-# CUDA evidence origins, most authoritative first (the first versioned one is the environment's CUDA)
-ORIGIN_RANK = {
-    "conda": 0,
-    "conda-component": 1,
-    "pytorch-cuda": 2,
-    "channel-label": 3,
-    "pip-runtime": 4,
-    "local-tag": 5,
-    "build-string": 6,
-    "index-url": 7,
-    "pip-suffix": 8,
-    "trt-suffix": 9,
-    "cudnn-suffix": 10,
-}
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: str  # error | warning | info
-    line: int | None
-    code: str
-    message: str
-    hint: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"severity": self.severity, "line": self.line, "code": self.code, "message": self.message,
-                "hint": self.hint}
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One statement of the file about a stack component."""
-
-    component: str  # cuda | cudnn | tensorrt | python
-    package: str  # the package (or channel) that says it
-    source: str  # the text as written, for messages
-    line: int | None
-    origin: str  # conda | conda-component | pip | pip-runtime | local-tag | build-string | ...
-    version: str | None = None  # one version ("11.8", "8.9.7", "10.3.0.26"), None for ranges/unpinned
-    spec: str | None = None  # the version constraint as written, None when unpinned
-    major: int | None = None  # known even when the version is not (``-cu12``)
-    manager: str = "conda"  # conda | pip
-    pinned: bool = False  # a single version, or a range with an upper bound
-
-    def admits(self, version: str) -> bool | None:
-        """Does this evidence's constraint allow ``version``? None when it cannot tell."""
-        if self.version is not None:
-            return _prefix_eq(self.version, version)
-        if not self.spec:
-            return True if self.major is None else _safe_major(version) == self.major
-        try:
-            if self.manager == "pip":
-                return SpecifierSet(self.spec).contains(version, prereleases=True)
-            return conda_version_match(self.spec, version)
-        except (ValueError, InvalidSpecifier):
-            return None
-
-
-
-def _safe_major(version: str) -> int | None:
-    try:
-        return V(version).release[0]
-    except ValueError:
-        return None
-
-
-def same_release(a: str, b: str) -> bool:
-    """'11.8' vs '11.8.0' -> True (compare on the shorter release); ValueError on junk."""
-    ra, rb = V(a).release, V(b).release
-    n = min(len(ra), len(rb))
-    return ra[:n] == rb[:n]
-
-
-def _prefix_eq(pinned: str, version: str) -> bool | None:
-    """``same_release``, None when either is not a version."""
-    try:
-        return same_release(pinned, version)
-    except ValueError:
-        return None
-
-
-def cu_digits(digits: str) -> str | None:
-    """'124' -> '12.4', '118' -> '11.8', '92' -> '9.2' (the ``cuXYZ`` naming convention)."""
-    if len(digits) == 3:
-        return f"{int(digits[:2])}.{digits[2]}"
-    if len(digits) == 2:
-        return f"{digits[0]}.{digits[1]}"
-    return None
-
-
-def short(version: str, parts: int = 2) -> str:
-    """'10.2.89' -> '10.2'."""
-    try:
-        rel = V(version).release
-    except ValueError:
-        return version
-    rel = rel + (0,) * (parts - len(rel)) if len(rel) < parts else rel
-    return ".".join(str(x) for x in rel[:parts])
-
-
 
 def _is_version(text: str | None) -> bool:
     return bool(text) and is_version(text or "")
@@ -240,6 +158,10 @@ def _from_conda(dep: CondaDep) -> Iterable[Evidence]:
     name = dep.name.lower()
     version, spec, pinned = conda_pin(dep)
     src = dep.raw
+    if version is not None and "." not in version and version.isdigit() and name in (*CONDA_CUDA, "python"):
+        # conda's `python=3` is any 3.x and `cudatoolkit=11` any 11.x: a major, not 3.0 / 11.0
+        yield from _major_only(name, src, dep.line, int(version))
+        return
     if dep.channel:
         m = _LABEL_CUDA.search(dep.channel)
         if m:
@@ -255,8 +177,11 @@ def _from_conda(dep: CondaDep) -> Iterable[Evidence]:
     elif name == "python":
         yield _ev(PYTHON, name, src, dep.line, "conda", version=short(version) if version else None, spec=spec,
                   pinned=pinned)
+    yield from _conda_names(dep, name, src)
     if dep.build:
         b = dep.build.lower()
+        if name in _CPU_FRAMEWORKS and _CPU_BUILD.search(b):
+            yield _ev(CPU, name, src, dep.line, "build-string")
         m = _BUILD_CUDA.search(b)
         if m and name not in CONDA_CUDA:
             v = m.group("v")
@@ -266,6 +191,31 @@ def _from_conda(dep: CondaDep) -> Iterable[Evidence]:
         m = _BUILD_CUDNN.search(b)
         if m and name not in CONDA_CUDNN:
             yield _ev(CUDNN, name, src, dep.line, "build-string", version=m.group("v"), pinned=True)
+
+
+def _major_only(name: str, src: str, line: int | None, major: int) -> Iterable[Evidence]:
+    if name == "python":
+        yield _ev(PYTHON, name, src, line, "conda", spec=f"{major}.*", major=major)
+    else:
+        origin = {0: "conda", 1: "conda-component", 2: "pytorch-cuda"}[CONDA_CUDA[name]]
+        yield _ev(CUDA, name, src, line, origin, spec=f"{major}.*", major=major)
+
+
+def _conda_names(dep: CondaDep, name: str, src: str) -> Iterable[Evidence]:
+    """CUDA said by a package's name: dgl-cuda11.1, cuda92 (the pytorch channel's selector packages),
+    cuda-python=11.8 (CUDA bindings of that release), pytorch-mutex=*=cpu."""
+    m = _NAME_CUDA_VERSION.match(name)
+    if m:
+        yield _ev(CUDA, name, src, dep.line, "name", version=short(m.group("v")), pinned=True)
+    m = _SELECTOR_PKG.match(name)
+    if m and cu_digits(m.group("cu")):
+        yield _ev(CUDA, name, src, dep.line, "selector-package", version=cu_digits(m.group("cu")), pinned=True)
+    if name == "cuda-python":
+        version = conda_pin(dep)[0]
+        if version and "." in version:
+            yield _ev(CUDA, name, src, dep.line, "name", version=short(version), pinned=True)
+    if name == "pytorch-mutex" and dep.version and dep.version.strip("=") == "cpu" and not dep.build:
+        yield _ev(CPU, name, src, dep.line, "conda")  # `pytorch-mutex=cpu` written as a version
 
 
 def _pip_ev(component: str, dep: PipDep, origin: str, **kw: Any) -> Evidence:
@@ -306,6 +256,22 @@ def _from_pip(dep: PipDep, env: EnvFile, torch_tagged: bool) -> Iterable[Evidenc
         if lm and cu_digits(lm.group("cu")):
             yield _pip_ev(CUDA, dep, "local-tag", version=cu_digits(lm.group("cu")), pinned=True)
             return
+        jm = _LOCAL_JAX.match(dep.local)
+        if jm:
+            cu = jm.group("cu")
+            yield _pip_ev(CUDA, dep, "local-tag", **({"version": cu_digits(cu)} if len(cu) == 3 else {"major": int(cu)}),
+                          pinned=True)
+            if jm.group("dnn"):
+                yield _pip_ev(CUDNN, dep, "local-tag", version=cu_digits(jm.group("dnn")), pinned=True)
+            return
+    yield from framework_default(dep, env, version)
+    m = _NAME_CUDA_MAJOR.match(name)
+    if m and not _PIP_CUPY.match(name):
+        yield _pip_ev(CUDA, dep, "name", major=int(m.group("cu")))
+        return
+    if name == "cuda-python" and version and "." in version:
+        yield _pip_ev(CUDA, dep, "name", version=short(version), pinned=True)
+        return
     m = _PIP_CU_SUFFIX.match(name)
     if m:
         yield _pip_ev(CUDA, dep, "pip-suffix", major=int(m.group("cu")))
@@ -319,48 +285,25 @@ def _from_pip(dep: PipDep, env: EnvFile, torch_tagged: bool) -> Iterable[Evidenc
             yield _pip_ev(CUDA, dep, "pip-suffix", version=cu_digits(digits))
 
 
-# ---- helpers for the rules ----------------------------------------------------------------------
+def framework_default(dep: PipDep, env: EnvFile, version: str | None) -> Iterable[Evidence]:
+    """The CUDA of a framework's default PyPI build (``torch==2.3.0`` is a CUDA 12.1 build), when nothing
+    in the file points pip elsewhere (an index or find-links of that project, a local version)."""
+    from envkit.validate import facts
+
+    name = dep.name or ""
+    if not version or dep.local:
+        return
+    options = " ".join(d.option or "" for d in env.pip if d.option)
+    if name == "torch" and "pytorch.org" not in options:
+        cv = facts.torch_pypi_cuda(version)
+    elif name == "onnxruntime-gpu" and "onnxruntime-cuda" not in options:
+        cv = facts.ort_pypi_cuda(version)
+    elif name in ("tensorflow", "tensorflow-gpu"):
+        cv = facts.tf_cuda(version)
+    else:
+        return
+    if cv:
+        kw: dict[str, Any] = {"version": cv} if "." in cv else {"major": int(cv)}
+        yield _pip_ev(CUDA, dep, "pypi-default", pinned=True, **kw)
 
 
-def of(evidence: list[Evidence], component: str, origins: Iterable[str] | None = None) -> list[Evidence]:
-    wanted = set(origins) if origins is not None else None
-    return [e for e in evidence if e.component == component and (wanted is None or e.origin in wanted)]
-
-
-def primary(evidence: list[Evidence]) -> Evidence | None:
-    """The most authoritative evidence carrying a version; else one carrying a major; else any."""
-    ranked = sorted(evidence, key=lambda e: (ORIGIN_RANK.get(e.origin, 50), e.line or 10**9))
-    for e in ranked:
-        if e.version:
-            return e
-    for e in ranked:
-        if e.major is not None:
-            return e
-    return ranked[0] if ranked else None
-
-
-def where(e: Evidence) -> str:
-    return f"{e.source} at line {e.line}" if e.line else e.source
-
-
-class _Versioned(Protocol):
-    @property
-    def version(self) -> str: ...
-
-
-_Rec = TypeVar("_Rec", bound=_Versioned)
-
-
-def by_version(records: Iterable[_Rec]) -> list[_Rec]:
-    """Matrix records (``.version``) oldest first."""
-    return sorted(records, key=lambda rec: V(rec.version))
-
-
-class RuleContext(Protocol):
-    """What the rule modules need from the checker (``envkit.validate.rules_stack.Checker``)."""
-
-    env: EnvFile
-    m: Matrix
-    ev: list[Evidence]
-
-    def add(self, severity: str, line: int | None, code: str, message: str, hint: str | None = None) -> None: ...

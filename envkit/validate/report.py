@@ -20,13 +20,16 @@ packaging, ``rules_host`` the driver and GPUs; this module runs them and builds 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from envkit.envfile import EnvFile
 from envkit.matrix.model import Matrix
-from envkit.validate.evidence import Finding
+from envkit.validate.evidence_model import Finding
+from envkit.validate.rules_cuda import cuda_rules
 from envkit.validate.rules_host import host_rules
 from envkit.validate.rules_hygiene import hygiene, packaging, unpinned
+from envkit.validate.rules_read import python_eol, read_rules
 from envkit.validate.rules_stack import Checker
 
 if TYPE_CHECKING:
@@ -35,8 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["Finding", "ValidateReport", "validate_env"]
 
 _SEV_ORDER = {"error": 0, "warning": 1, "info": 2}
-_RULES = (Checker.cuda_rules, Checker.trt_rules, Checker.cudnn_rules, Checker.python_rules, unpinned, packaging,
-          hygiene)
+_RULES = (cuda_rules, Checker.trt_rules, Checker.cudnn_rules, Checker.python_rules, unpinned, packaging,
+          hygiene, read_rules)
 
 
 @dataclass
@@ -69,14 +72,17 @@ class ValidateReport:
         }
 
 
-def validate_env(env: EnvFile, matrix: Matrix, host: HostInfo | None = None) -> ValidateReport:
-    """Analyse one environment file; never raises on odd content (odd specs become info findings)."""
+def validate_env(env: EnvFile, matrix: Matrix, host: HostInfo | None = None,
+                 today: date | None = None) -> ValidateReport:
+    """Analyse one environment file; never raises on odd content (odd specs become info findings).
+    ``today`` dates the end-of-life checks (default: the current date)."""
     c = Checker(env, matrix)
     for rule in _RULES:
         try:
             rule(c)
         except Exception as exc:  # a rule must never crash validate on a strange file
             c.add("info", None, "internal", f"check {rule.__name__} skipped: {type(exc).__name__}: {exc}")
+    python_eol(c, today or date.today())
     if host is not None:
         try:
             host_rules(c, host)

@@ -10,7 +10,7 @@ import re
 from typing import TYPE_CHECKING, Protocol
 
 from envkit.matrix.model import Matrix, TensorRTRelease
-from envkit.validate.evidence import Evidence, by_version, short
+from envkit.validate.evidence_model import Evidence, by_version, short
 from envkit.versions import V
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ import re
 from urllib.parse import urlparse
 
 from envkit.envfile import EnvFile
-from envkit.validate.evidence import CUDA, CUDNN, TRT, RuleContext, of
-from envkit.versions import V
+from envkit.validate.evidence_model import CUDA, CUDNN, TRT, RuleContext, of
+from envkit.versions import V, in_any
 
 _DIRECT = {
     CUDA: ("conda", "conda-component", "pytorch-cuda", "pip-runtime"),
@@ -43,18 +43,59 @@ def pip_indexes(env: EnvFile) -> list[str]:
     return urls
 
 
+# pip packages whose release decides the CUDA (and cuDNN) they need: unpinned, the CUDA floats with releases
+_CUDA_FRAMEWORKS = {
+    "torch": "each torch release on PyPI is built for its own CUDA (2.8-2.10: 12.8, 2.11+: 13.0)",
+    "onnxruntime-gpu": "onnxruntime-gpu 1.19+ on PyPI is a CUDA 12 / cuDNN 9 build, 1.27+ a CUDA 13 build",
+    "tensorrt-llm": "each TensorRT-LLM release pins its own TensorRT, torch and CUDA",
+    "tensorflow": "each TensorFlow release is built for its own CUDA",
+    "jax": "jax[cuda] follows the newest jaxlib CUDA plugin",
+}
+
+
 def unpinned(ctx: RuleContext) -> None:
+    _unpinned_frameworks(ctx)
     names = {CUDA: "CUDA", CUDNN: "cuDNN", TRT: "TensorRT"}
     for comp, origins in _DIRECT.items():
         evs = of(ctx.ev, comp)
         if any(e.version or e.pinned for e in evs if e.origin not in ("trt-suffix", "cudnn-suffix", "pip-suffix")):
             continue
         for e in of(ctx.ev, comp, origins):
+            if any(f.line == e.line and f.code == "route-expected-to-fail" for f in ctx.findings):
+                continue  # the route is the problem, not the missing pin
             how = f"is open-ended ({e.spec})" if e.spec else "is not pinned"
             ctx.add("warning", e.line, "unpinned-critical",
                     f"{e.source} {how}: the {names[comp]} version is whatever the solver finds newest on the day "
-                    "the environment is built",
-                    f"pin a version, e.g. {e.package}{'==' if e.manager == 'pip' else '='}X.Y")
+                    "the environment is built", _pin_hint(ctx, comp, e.package, e.manager))
+
+
+def _pin_hint(ctx: RuleContext, comp: str, package: str, manager: str) -> str:
+    op = "==" if manager == "pip" else "="
+    cuda = next((e for e in of(ctx.ev, CUDA) if e.version), None)
+    if comp == CUDNN and cuda is not None and cuda.version:
+        fits = [d.version for d in ctx.m.cudnn if _in(d.cuda, cuda.version)]
+        if fits:
+            return (f"pin the cuDNN your framework was built with; the matrix's cuDNN releases for CUDA "
+                    f"{cuda.version}: {', '.join(fits)} (e.g. {package}{op}{fits[-1]})")
+        return f"pin the cuDNN your framework was built for CUDA {cuda.version} with (e.g. {package}{op}X.Y)"
+    return f"pin a version: {package}{op}X.Y"
+
+
+def _in(specs: tuple[str, ...], version: str) -> bool:
+    try:
+        return in_any(specs, version)
+    except ValueError:
+        return False
+
+
+def _unpinned_frameworks(ctx: RuleContext) -> None:
+    gpu = bool(of(ctx.ev, CUDA)) or any("pytorch.org/whl/cu" in (d.option or "") or "pypi.nvidia.com" in
+                                         (d.option or "") for d in ctx.env.pip)
+    for d in ctx.env.pip:
+        if d.name in _CUDA_FRAMEWORKS and not d.pinned_version and (gpu or d.name in ("onnxruntime-gpu", "tensorrt-llm")):
+            how = f"is open-ended ({d.specifier})" if d.specifier else "is not pinned"
+            ctx.add("warning", d.line, "unpinned-critical", f"{d.raw.strip()} {how}: {_CUDA_FRAMEWORKS[d.name]}, so "
+                    "the CUDA of this environment changes with the next release", f"pin it: {d.name}==X.Y.Z")
 
 
 def packaging(ctx: RuleContext) -> None:
@@ -82,15 +123,26 @@ def packaging(ctx: RuleContext) -> None:
                     if d.name == "nvidia-tensorrt" else "remove it")
     ort = env.find_pip("onnxruntime-gpu")
     if ort:
-        has_cuda = bool(of(ctx.ev, CUDA))
+        has_cuda = any(e.origin != "pypi-default" for e in of(ctx.ev, CUDA))
         has_cudnn = bool(of(ctx.ev, CUDNN))
         if not has_cuda or not has_cudnn:
             missing = "CUDA and cuDNN" if not has_cuda else "cuDNN"
             ctx.add("info", ort[0].line, "onnxruntime-gpu-cuda",
                     f"{ort[0].raw.strip()} needs the {missing} libraries at run time and does not bring them; "
-                    f"this environment provides no {missing}",
-                    "add them (conda cuda-version/cudnn, or pip nvidia-*-cu12 wheels, e.g. "
-                    "onnxruntime-gpu[cuda,cudnn] on recent versions) or rely on the system's")
+                    f"this environment provides no {missing}", _ort_hint(ort[0].pinned_version))
+
+
+def _ort_hint(version: str | None) -> str:
+    from envkit.validate.facts import ort_pypi_cuda
+
+    cuda = ort_pypi_cuda(version) if version else None
+    if cuda is None:
+        return "add the CUDA and cuDNN its release was built for (conda cuda-version/cudnn or pip nvidia-*-cuNN)"
+    major = cuda.split(".")[0]
+    line = V(version or "0").release[:2]
+    dnn = "9" if line >= (1, 19) else ("8" if line >= (1, 5) else "7")  # ORT_SOURCE table
+    return (f"onnxruntime-gpu {version} is a CUDA {cuda} build: add CUDA {major}.x and cuDNN {dnn}.x (conda "
+            f"cudatoolkit/cuda-version and cudnn, or pip nvidia-*-cu{major} wheels) or rely on the system's")
 
 
 def hygiene(ctx: RuleContext) -> None:

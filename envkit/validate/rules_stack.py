@@ -2,9 +2,10 @@
 
 ``Checker`` works out the environment's effective stack from the evidence
 (``envkit.validate.evidence``) and holds the findings; its ``*_rules`` methods add the
-compatibility findings (cuda-major-conflict, cuda-minor-mismatch, unknown-version, eol-cuda,
-trt-version-conflict, trt-cuda-mismatch, trt-not-on-channels, route-unconfirmed, trt-cudnn-mismatch,
-cudnn-cuda-mismatch, cudnn-version-conflict, cudnn-missing, python-unsupported).
+compatibility findings of TensorRT, cuDNN and Python (trt-version-conflict, trt-cuda-mismatch,
+trt-not-on-channels, route-unconfirmed, route-expected-to-fail, trt-cudnn-mismatch, cudnn-cuda-mismatch,
+cudnn-version-conflict, cudnn-missing, python-unsupported, unknown-version); the CUDA rules are in
+``envkit.validate.rules_cuda``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 from envkit.envfile import EnvFile
 from envkit.matrix.model import Matrix, TensorRTRelease
-from envkit.validate.evidence import (
+from envkit.validate.evidence import collect
+from envkit.validate.evidence_model import (
     CUDA,
     CUDNN,
     PYTHON,
@@ -23,7 +25,6 @@ from envkit.validate.evidence import (
     Evidence,
     Finding,
     by_version,
-    collect,
     of,
     primary,
     same_release,
@@ -128,85 +129,6 @@ class Checker:
             "python": item(self.python),
         }
 
-    # ---- CUDA ----------------------------------------------------------------------------------
-    def cuda_rules(self) -> None:
-        p = self.cuda
-        if p is None:
-            return
-        for e in of(self.ev, CUDA):
-            if e is p or e.origin in ("trt-suffix", "cudnn-suffix"):
-                continue
-            both_conda = e.manager == "conda" and p.manager == "conda" and e.origin != "channel-label"
-            if e.major is not None and p.major is not None and e.major != p.major:
-                self.add("error", e.line, "cuda-major-conflict",
-                         f"{e.source} is a CUDA {e.version or e.major} build, but this environment's CUDA is "
-                         f"{p.version or p.major} ({where(p)}): libraries of two CUDA majors do not mix",
-                         f"use the CUDA {p.major} build of {e.package}, or move the whole environment to CUDA {e.major}")
-            elif e.version and p.version and short(e.version) != short(p.version):
-                if both_conda:
-                    self.add("error", e.line, "cuda-minor-mismatch",
-                             f"{e.source} asks for CUDA {short(e.version)} but {where(p)} pins CUDA "
-                             f"{short(p.version)}: the conda solver cannot satisfy both",
-                             f"pin one CUDA version ({p.package}) and leave the others unpinned or equal")
-                else:
-                    self.add("warning", e.line, "cuda-minor-mismatch",
-                             f"{e.source} is a CUDA {short(e.version)} build in a CUDA {short(p.version)} environment "
-                             f"({where(p)}): same major, so it runs (CUDA minor-version compatibility), but it brings "
-                             f"its own CUDA {short(e.version)} libraries beside the environment's",
-                             f"prefer the build for CUDA {short(p.version)} where one exists, or pin CUDA "
-                             f"{short(e.version)}")
-            elif e.spec and not e.version and p.version and e.admits(p.version) is False and both_conda:
-                self.add("error", e.line, "cuda-major-conflict",
-                         f"{e.source} does not admit CUDA {p.version} pinned by {where(p)}",
-                         "make the CUDA constraints agree")
-        self._cuda_known()
-
-    def _cuda_known(self) -> None:
-        p = self.cuda_any
-        if p is None:
-            return
-        has_trt = self.trt is not None
-        known = sorted({c.version for c in self.m.cuda}, key=_vkey)
-        if not p.version:
-            if p.major is not None and p.major not in self.m.cuda_majors:
-                self.add("warning" if has_trt else "info", p.line, "unknown-version",
-                         f"CUDA {p.major} (from {p.source}) is not a CUDA major the matrix knows "
-                         f"({', '.join(str(k) for k in sorted(self.m.cuda_majors))})")
-            return
-        v = short(p.version)
-        rel = self.m.cuda_release(v)
-        trts = [t.version for t in self.m.tensorrt if _safe_in(t.cuda, v)]
-        if not trts and known and V(v) < V(known[0]):
-            floor = next((c for c in known if any(_safe_in(t.cuda, c) for t in self.m.tensorrt)), known[0])
-            self.add("info", p.line, "eol-cuda",
-                     f"CUDA {v} ({p.source}) is older than every CUDA in the matrix ({known[0]} … {known[-1]}) and "
-                     "no TensorRT release there supports it",
-                     f"nothing to change unless TensorRT joins this environment: the TensorRT releases in the matrix "
-                     f"need CUDA {floor} or newer")
-        elif rel is not None and rel.legacy:
-            self._legacy_cuda(p, v)
-        elif rel is None:
-            extra = f"; TensorRT {', '.join(trts)} list it as supported" if trts else ""
-            self.add("warning" if has_trt else "info", p.line, "unknown-version",
-                     f"CUDA {v} ({p.source}) is not in the matrix (it knows {', '.join(known)}), so there are no "
-                     f"driver or GPU facts for it{extra}")
-
-    def _legacy_cuda(self, p: Evidence, v: str) -> None:
-        """A legacy CUDA (matrix `legacy: true`): known facts, but nothing current builds on it."""
-        current = [c.version for c in self.m.cuda if not c.legacy]
-        current_trt = [t.version for t in by_version(self.m.tensorrt) if not t.legacy and _safe_in(t.cuda, v)]
-        old_trt = [t.version for t in by_version(self.m.tensorrt) if t.legacy and _safe_in(t.cuda, v)]
-        if current_trt:
-            why = f"only TensorRT {', '.join(current_trt)} still list it"
-        elif old_trt:
-            why = f"no current TensorRT supports it (last: TensorRT {old_trt[-1]}, itself legacy)"
-        else:
-            why = "no TensorRT release in the matrix supports it"
-        first12 = next((c for c in current if c.startswith("12.")), None)
-        self.add("warning", p.line, "eol-cuda",
-                 f"CUDA {v} ({p.source}) is a legacy release: {why}; envkit never proposes it",
-                 f"move to CUDA {current[0]}" + (f" or {first12}+" if first12 else "") if current else None)
-
     # ---- TensorRT --------------------------------------------------------------------------------
     def trt_rules(self) -> None:
         t = self.trt
@@ -247,6 +169,8 @@ class Checker:
                          f"{s.source} cannot be installed", "pick a TensorRT release that lists this CUDA")
         if tr is not None:
             self._conda_route(tr)
+        else:
+            self._conda_route_unversioned()
         if tr is None or p is None:
             return
         if p.version:
@@ -300,6 +224,21 @@ class Checker:
                 hint = self._conda_trt_hint(e.package)
             self.add("warning", e.line, "trt-not-on-channels", msg, hint)
 
+    def _conda_route_unversioned(self) -> None:
+        """A conda TensorRT without a version the matrix knows: every matrix route that ships this package."""
+        for e in of(self.ev, TRT):
+            if e.manager != "conda" or e.version:
+                continue
+            uses = [u for t in self.m.tensorrt for u in t.routes if e.package in {_spec_name(x) for x in u.conda}]
+            if uses and all(u.confidence == "expected-to-fail" for u in uses):
+                self.add("warning", e.line, "route-expected-to-fail",
+                         f"{e.source}: conda package `{e.package}` comes only by routes envkit expects to fail: "
+                         f"{uses[0].reason}", self._working_route_hint())
+            elif not uses:
+                self.add("warning", e.line, "trt-not-on-channels",
+                         f"{e.source}: the matrix knows no conda channel that ships `{e.package}`",
+                         self._conda_trt_hint(e.package))
+
     def _working_route_hint(self) -> str | None:
         """The newest TensorRT the matrix can deliver by a confirmed route for this file's CUDA major."""
         cmaj = self.cuda.major if self.cuda is not None else None
@@ -338,8 +277,9 @@ class Checker:
     # ---- cuDNN ----------------------------------------------------------------------------------
     def cudnn_rules(self) -> None:
         d, tr, p = self.cudnn, self.tr, self.cuda
+        mixed = any(f.code == "cuda-major-conflict" for f in self.findings)  # already named there
         for s in of(self.ev, CUDA, ("cudnn-suffix",)):
-            if p is not None and p.major is not None and s.major != p.major:
+            if p is not None and p.major is not None and s.major != p.major and not mixed:
                 self.add("error", s.line, "cudnn-cuda-mismatch",
                          f"{s.source} is the CUDA {s.major} build of cuDNN, but this environment's CUDA is "
                          f"{p.version or p.major} ({where(p)})", f"use nvidia-cudnn-cu{p.major}")
