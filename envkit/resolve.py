@@ -12,6 +12,7 @@ kept apart in ``Resolution.outside``. Grouping and the changes that unlock newer
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envkit.matrix.model import CudaRelease, Matrix, RouteUse, TensorRTRelease
@@ -337,11 +338,12 @@ def _pins(prof: Profile, ngc: Any, trt: TensorRTRelease, cuda: CudaRelease, rej:
             rej.add("profile", "pin:ngc", f"NGC {ngc.tag} ships TensorRT {ngc.tensorrt}")
         if V(cuda.version).release[:2] != V(ngc.cuda).release[:2]:
             rej.add("profile", "pin:ngc", f"NGC {ngc.tag} ships CUDA {ngc.cuda}")
+    where = Path(prof.path).name
     if prof.tensorrt and not in_any((prof.tensorrt,), trt.full_version):
         rej.add("profile", "pin:tensorrt", f"the profile allows TensorRT {prof.tensorrt}",
-                f"allow TensorRT {trt.version} in {prof.path}")
+                f"allow TensorRT {trt.version} in {where}")
     if prof.cuda and not in_any((prof.cuda,), cuda.version):
-        rej.add("profile", "pin:cuda", f"the profile allows CUDA {prof.cuda}", f"allow CUDA {cuda.version} in {prof.path}")
+        rej.add("profile", "pin:cuda", f"the profile allows CUDA {prof.cuda}", f"allow CUDA {cuda.version} in {where}")
 
 
 def _jetson(prof: Profile, matrix: Matrix, host: HostInfo) -> Resolution:
@@ -393,12 +395,13 @@ def resolve_profile(prof: Profile, matrix: Matrix, host: HostInfo | None) -> Res
             _pins(prof, ngc, trt, cuda, rej)
             route = usable_route(trt, cuda.major, matrix, prof.channels, prof.pip_indexes, prof.route, platform)
             if route.outside:
-                rej.add("profile", "pin:route", f"the profile pins route {prof.route}", f"drop `route:` from {prof.path}")
+                rej.add("profile", "pin:route", f"the profile pins route {prof.route}",
+                        f"drop `route:` from {Path(prof.path).name}")
             python = _pick_python(prof, trt, ngc.python if ngc else None)
             if python is None:
                 newest = max(trt.python, key=V)
                 rej.add("python", "python", f"TensorRT {trt.version} wheels exist for Python {', '.join(trt.python)}; "
-                        f"the profile allows {prof.python or 'any'}", f"allow Python {newest} in {prof.path}")
+                        f"the profile allows {prof.python or 'any'}", f"allow Python {newest} in {Path(prof.path).name}")
             cudnn, cudnn_miss = _pick_cudnn(prof, trt, cuda, matrix, ngc.cudnn if ngc else None)
             if cudnn_miss:
                 rej.add("matrix", "cudnn", cudnn_miss)

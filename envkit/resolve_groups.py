@@ -60,6 +60,7 @@ def group_rejections(res: Resolution, prof: Profile, host: HostInfo | None) -> l
     """One group per cause, largest first; ``unlock`` for a cause that alone blocks a stack newer than the chosen."""
     newer_than = _order_of_chosen(res)
     groups: dict[str, Group] = {}
+    driver_only: list[Rejected] = []
     for rej in res.rejected:  # newest first
         keys = {c.key for c in rej.causes}
         for cause in rej.causes:
@@ -73,9 +74,39 @@ def group_rejections(res: Resolution, prof: Profile, host: HostInfo | None) -> l
                 continue  # the same cause twice in one candidate (two GPUs) counts once
             g.count += 1
             alone = keys == {cause.key}
-            if alone and g.unlock is None and cause.unlock and (newer_than is None or _order(rej) > newer_than):
+            newer = newer_than is None or _order(rej) > newer_than
+            if alone and newer and cause.key == "driver":
+                driver_only.append(rej)
+            elif alone and newer and g.unlock is None and cause.unlock:
                 g.unlock = f"{cause.unlock}: {rej.label()}"
+    if driver_only and "driver" in groups:
+        groups["driver"].unlock = _driver_unlock(driver_only)
     return sorted(groups.values(), key=lambda g: (-g.count, g.key))
+
+
+def _need(r: Rejected) -> str:
+    """The driver a driver-only candidate needs, as the matrix writes it ("580.65.06")."""
+    text = next((c.unlock for c in r.causes if c.key == "driver" and c.unlock), None) or ""
+    return text.rsplit(">= ", 1)[-1] if ">= " in text else ""
+
+
+def _drv(text: str) -> Any:
+    try:
+        return V(text)
+    except ValueError:
+        return V("0")
+
+
+def _driver_unlock(cands: list[Rejected]) -> str | None:
+    """The cheapest driver that unlocks a newer stack, and the one the newest stack needs."""
+    usable = [r for r in cands if _need(r)]
+    if not usable:
+        return None
+    newest, cheapest = usable[0], min(usable, key=lambda r: _drv(_need(r)))
+    text = f"driver >= {_need(cheapest)}: {cheapest.label()}"
+    if _need(newest) != _need(cheapest):
+        text += f"; >= {_need(newest)}: {newest.label()}"
+    return text
 
 
 def _order_of_chosen(res: Resolution) -> tuple[Any, Any] | None:

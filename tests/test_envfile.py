@@ -83,10 +83,16 @@ def test_lines_channels_and_pip_section() -> None:
     assert [o.line for o in env.pip_options()] == [135, 136, 137]
 
 
+# real files conda itself cannot read (a tab, a `pip:` key without `- `): tests/validate/test_corpus.py
+NOT_YAML = {"DIG-Kaust__conda_envs__environment_diffusers_3090.yml", "UlrikFriisJensen__CHILI__environment.yml"}
+
+
 def test_every_corpus_file_parses_strictly() -> None:
     for p in sorted((DATA / "corpus").glob("*.y*ml")):
+        if p.name in NOT_YAML:
+            continue
         env = read_env_file(p)
-        assert env.conda and env.unparsed == []
+        assert env.conda and env.unparsed == [], p
 
 
 def test_corpus_quirks() -> None:

@@ -311,3 +311,14 @@ def test_shipped_generated_files_are_current(settings) -> None:  # type: ignore[
         fleet = Machine.from_targets(load_profile(name, settings).targets, settings)
         facts = fleet.host_facts() if fleet is not None else None
         assert is_current(name, settings, facts), f"{path} is stale: run `envkit generate {name}`"
+
+
+def test_driver_unlock_names_the_cheapest_driver_for_a_newer_stack(matrix, settings) -> None:  # type: ignore[no-untyped-def]
+    res = resolve_profile(load_profile("trt-yolo", settings), matrix, host(H100_535, matrix))
+    assert res.chosen is not None and res.chosen.cuda == "12.2"
+    unlock = next(g.unlock for g in res.groups if g.key == "driver")
+    assert unlock and unlock.startswith("driver >= 545.23.06: TensorRT "), unlock  # CUDA 12.3's driver
+    h = host(H100_535, matrix)
+    h.driver_version, h.cuda_version = "545.23.06", None
+    better = resolve_profile(load_profile("trt-yolo", settings), matrix, h)
+    assert better.chosen is not None and V(better.chosen.cuda) > V("12.2")

@@ -50,6 +50,7 @@ CONDA_CUDA = {
     "cuda-libraries-dev": 1,
     "cuda-nvcc": 1,
     "cuda-nvrtc": 1,
+    "nvcc_linux-64": 1,  # conda-forge's old nvcc wrapper: its version is the CUDA it wraps
     "cuda": 1,
     "pytorch-cuda": 2,
 }
@@ -68,6 +69,7 @@ _LOCAL_JAX = re.compile(r"^\+cuda(?P<cu>\d{2,3})(?:\.cudnn(?P<dnn>\d{2,3}))?$") 
 _NAME_CUDA_VERSION = re.compile(r"^[a-z0-9][a-z0-9_.-]*?-cuda(?P<v>\d+\.\d+)$")
 _NAME_CUDA_MAJOR = re.compile(r"^[a-z0-9][a-z0-9_.]*-cuda(?P<cu>\d{2})(?:-[a-z0-9-]+)?$")
 _SELECTOR_PKG = re.compile(r"^cuda(?P<cu>\d{2,3})$")
+_BRACKET_CUDA = re.compile(r"\[\s*cuda(?P<cu>\d{2,3})\s*\]\s*$")
 _CPU_BUILD = re.compile(r"(?:^|[_\-.*])cpu(?:$|[_\-.*])")
 _BUILD_CUDA = re.compile(r"(?:^|[_\-.*])cuda_?(?P<v>\d+(?:\.\d+)+|\d{2,3})(?=$|[_a-z\-*])")
 _BUILD_CUDNN = re.compile(r"(?:^|[_\-.*])cudnn_?(?P<v>\d+(?:\.\d+)+)")
@@ -174,10 +176,13 @@ def _from_conda(dep: CondaDep) -> Iterable[Evidence]:
         yield _ev(CUDNN, name, src, dep.line, "conda", version=version, spec=spec, pinned=pinned)
     elif _CONDA_TRT.match(name):
         yield _ev(TRT, name, src, dep.line, "conda", version=version, spec=spec, pinned=pinned)
-    elif name == "python":
+    elif name in ("python", "cpython"):
         yield _ev(PYTHON, name, src, dep.line, "conda", version=short(version) if version else None, spec=spec,
                   pinned=pinned)
     yield from _conda_names(dep, name, src)
+    m = _BRACKET_CUDA.search(src)
+    if m and cu_digits(m.group("cu")):  # jaxlib=0.4.23[cuda118]: pip-extras syntax, but it names the CUDA
+        yield _ev(CUDA, name, src, dep.line, "build-string", version=cu_digits(m.group("cu")), pinned=True)
     if dep.build:
         b = dep.build.lower()
         if name in _CPU_FRAMEWORKS and _CPU_BUILD.search(b):

@@ -146,7 +146,7 @@ def primary(evidence: list[Evidence]) -> Evidence | None:
 def label(e: Evidence) -> str:
     """The evidence as written, saying where an inferred CUDA comes from."""
     if e.origin == "pypi-default":
-        return f"{e.source} (its PyPI build is CUDA {e.version or e.major})"
+        return f"{e.source}, a CUDA {e.version or e.major} build on PyPI"
     return e.source
 
 

@@ -58,8 +58,15 @@ PYTHON_EOL = {
 PYPI_ONLY = {
     "onnxruntime-gpu": "onnxruntime (conda-forge builds `onnxruntime=*=*cuda*` carry CUDA)",
     "opencv-python": "opencv", "opencv-python-headless": "opencv", "opencv-contrib-python": "opencv",
-    "torch": "pytorch",
 }
+
+# the pytorch conda channel's last release: PyTorch stopped publishing conda packages after 2.5
+# (pytorch-cuda=X pairs only with the pytorch channel's builds)
+PYTORCH_CHANNEL_LAST = "2.5.1"
+PYTORCH_CHANNEL_SOURCE = "https://github.com/pytorch/pytorch/issues/138506"
+
+# defaults' `free` channel was dropped from `defaults` in conda 4.7 (2019)
+FREE_CHANNEL_SOURCE = "https://docs.conda.io/projects/conda/en/latest/user-guide/configuration/free-channel.html"
 PYPI_ONLY_SOURCE = "https://github.com/conda-forge/onnxruntime-feedstock, https://github.com/conda-forge/opencv-feedstock"
 
 

@@ -2,19 +2,18 @@
 
 ``validate_env(env, matrix, host)`` works out the environment's effective stack (CUDA, cuDNN,
 TensorRT, Python) from everything the file says (see ``envkit.validate.evidence``) and reports
-findings ``{severity, line, code, message, hint}`` sorted by line. Compatibility facts come
-from the matrix only; the host (an ``HostInfo``) adds driver and GPU checks.
+findings ``{severity, line, code, message, hint}`` sorted by line. TensorRT/CUDA/cuDNN facts come
+from the matrix, which CUDA a framework's PyPI build carries and Python's end-of-life dates from
+``envkit.validate.facts`` (sourced tables); the host (an ``HostInfo``) adds driver and GPU checks.
 
-Finding codes (stable): trt-cuda-mismatch, trt-cudnn-mismatch, trt-version-conflict,
-cudnn-cuda-mismatch, cudnn-version-conflict, cudnn-missing, cuda-major-conflict,
-cuda-minor-mismatch, python-unsupported, unpinned-critical, unknown-version, eol-cuda,
-pip-stub-needs-nvidia-index, deprecated-package, onnxruntime-gpu-cuda, conda-pip-duplicate,
-channel-none, prefix-set, unparsed-spec, trt-not-on-channels, route-unconfirmed; with a host: driver-too-old, driver-minor-compat,
-no-driver, gpu-too-old, gpu-too-new, gpu-unknown-cc, no-gpu.
+Finding codes (stable) with their severities: the table in README.md ("Validate findings"; a test keeps
+it complete).
 
-Layout: ``evidence`` reads the version evidence from the file (and holds ``Finding``),
-``rules_stack`` checks the stack against the matrix, ``rules_hygiene`` pinning and
-packaging, ``rules_host`` the driver and GPUs; this module runs them and builds the report.
+Layout: ``evidence`` reads the version evidence from the file (records in ``evidence_model``, framework
+facts in ``facts``); ``rules_cuda`` judges the environment's CUDA, ``rules_stack`` TensorRT, cuDNN and
+Python against the matrix, ``rules_hygiene`` pinning and packaging, ``rules_read`` how conda tools read
+the file and what validate cannot see, ``rules_frameworks`` framework and channel spellings,
+``rules_host`` the driver and GPUs; this module runs them, groups repeated causes and builds the report.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from envkit.envfile import EnvFile
 from envkit.matrix.model import Matrix
 from envkit.validate.evidence_model import Finding
 from envkit.validate.rules_cuda import cuda_rules
+from envkit.validate.rules_frameworks import framework_rules
 from envkit.validate.rules_host import host_rules
 from envkit.validate.rules_hygiene import hygiene, packaging, unpinned
 from envkit.validate.rules_read import python_eol, read_rules
@@ -39,7 +39,7 @@ __all__ = ["Finding", "ValidateReport", "validate_env"]
 
 _SEV_ORDER = {"error": 0, "warning": 1, "info": 2}
 _RULES = (cuda_rules, Checker.trt_rules, Checker.cudnn_rules, Checker.python_rules, unpinned, packaging,
-          hygiene, read_rules)
+          hygiene, read_rules, framework_rules)
 
 
 @dataclass
@@ -89,10 +89,32 @@ def validate_env(env: EnvFile, matrix: Matrix, host: HostInfo | None = None,
         except Exception as exc:
             c.add("info", None, "internal", f"host checks skipped: {type(exc).__name__}: {exc}")
     findings = sorted(
-        _dedupe(c.findings), key=lambda f: (f.line if f.line is not None else 10**9, _SEV_ORDER[f.severity], f.code)
+        _group(_dedupe(c.findings)), key=lambda f: (f.line if f.line is not None else 10**9, _SEV_ORDER[f.severity], f.code)
     )
     return ValidateReport(file=env.path, stack=c.stack_json(), findings=findings, host=host,
                           matrix_version=matrix.matrix_version)
+
+
+# one finding per file for these, naming every line: the same cause repeated is not news
+_GROUPED = ("pip-stub-needs-nvidia-index", "pre-release", "pip-local-version", "pip-unseen")
+
+
+def _group(findings: list[Finding]) -> list[Finding]:
+    out: list[Finding] = []
+    for f in findings:
+        if f.code not in _GROUPED:
+            out.append(f)
+            continue
+        same = [g for g in findings if g.code == f.code]
+        if f is not same[0]:
+            continue
+        if len(same) == 1:
+            out.append(f)
+            continue
+        others = "; ".join(f"line {g.line}: {g.message.split(': ', 1)[0]}" for g in same[1:])
+        out.append(Finding(f.severity, f.line, f.code, f"{f.message} The same for {len(same) - 1} more ({others})",
+                           f.hint))
+    return out
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

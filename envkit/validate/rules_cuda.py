@@ -155,6 +155,8 @@ def _cuda_known(c: Checker) -> None:
                   f"CUDA {p.major} (from {p.source}) is not a CUDA major the matrix knows "
                   f"({', '.join(str(k) for k in sorted(c.m.cuda_majors))})")
         return
+    if p.origin == "pypi-default":
+        return  # the CUDA a framework's PyPI build was made with: the framework's choice, not the file's pin
     v = short(p.version)
     floor = eol_floor(c)
     rel = c.m.cuda_release(v)

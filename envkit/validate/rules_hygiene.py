@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from envkit.envfile import EnvFile
 from envkit.validate.evidence_model import CUDA, CUDNN, TRT, RuleContext, of
-from envkit.versions import V, in_any
+from envkit.versions import V
 
 _DIRECT = {
     CUDA: ("conda", "conda-component", "pytorch-cuda", "pip-runtime"),
@@ -71,21 +71,10 @@ def unpinned(ctx: RuleContext) -> None:
 
 def _pin_hint(ctx: RuleContext, comp: str, package: str, manager: str) -> str:
     op = "==" if manager == "pip" else "="
-    cuda = next((e for e in of(ctx.ev, CUDA) if e.version), None)
-    if comp == CUDNN and cuda is not None and cuda.version:
-        fits = [d.version for d in ctx.m.cudnn if _in(d.cuda, cuda.version)]
-        if fits:
-            return (f"pin the cuDNN your framework was built with; the matrix's cuDNN releases for CUDA "
-                    f"{cuda.version}: {', '.join(fits)} (e.g. {package}{op}{fits[-1]})")
-        return f"pin the cuDNN your framework was built for CUDA {cuda.version} with (e.g. {package}{op}X.Y)"
+    if comp == CUDNN:
+        return (f"pin the cuDNN your framework was built with (its build string says, e.g. *cudnn8.9*): "
+                f"{package}{op}X.Y")
     return f"pin a version: {package}{op}X.Y"
-
-
-def _in(specs: tuple[str, ...], version: str) -> bool:
-    try:
-        return in_any(specs, version)
-    except ValueError:
-        return False
 
 
 def _unpinned_frameworks(ctx: RuleContext) -> None:

@@ -156,11 +156,30 @@ def _platform(c: Checker) -> None:
             found.setdefault("linux-aarch64", p.raw.strip())
     if c.env.prefix and re.match(r"^[A-Za-z]:\\", c.env.prefix):
         found.setdefault("win-64", f"prefix: {c.env.prefix}")
+    x86 = ("ld_impl_linux-64", "sysroot_linux-64", "mkl", "intel-openmp", "mkl-service")  # MKL is x86-only
+    if not found and any(d.name.lower() in x86 for d in c.env.conda):
+        return  # an x86-64 environment, whatever its file name says
+    named = _platform_of_name(c.env.path)
+    if named and not found:
+        found[named] = f"the file name {c.env.path.replace(chr(92), '/').rsplit('/', 1)[-1]}"
     for plat, why in found.items():
-        cuda = "; macOS has no CUDA, so it is a CPU environment" if plat == "osx" else ""
+        cuda = {"osx": "; macOS has no CUDA, so it is a CPU environment",
+                "linux-aarch64": "; conda's and PyPI's linux-aarch64 CUDA builds are server (SBSA) builds: on a "
+                "Jetson, CUDA comes from JetPack"}.get(plat, "")
         c.add("info", None, "platform-specific", f"this file is for {plat} ({why}){cuda}: validate checks CUDA "
               "facts for linux-64 and its packages may not exist for another platform",
               "keep one file per platform (e.g. environment-linux-64.yml)")
+
+
+def _platform_of_name(path: str) -> str | None:
+    tokens = [t.lower() for t in re.split(r"[_\-.\s/\\]+", path.replace("\\", "/").rsplit("/", 1)[-1]) if t]
+    if any(t in ("mac", "macos", "osx", "m1", "m2", "mps", "apple") for t in tokens):
+        return "osx"
+    if any(t.startswith("windows") or t in ("win", "win64") for t in tokens):
+        return "win-64"
+    if any(t in ("jetson", "jetpack", "tegra", "aarch64", "arm64") for t in tokens):
+        return "linux-aarch64"
+    return None
 
 
 def _build_python(c: Checker) -> None:
