@@ -311,6 +311,12 @@ def test_shipped_generated_files_are_current(settings) -> None:  # type: ignore[
         fleet = Machine.from_targets(load_profile(name, settings).targets, settings)
         facts = fleet.host_facts() if fleet is not None else None
         assert is_current(name, settings, facts), f"{path} is stale: run `envkit generate {name}`"
+        # the header names the matrix the stack was checked against (generate rewrites it on a new version)
+        from envkit.generate import matrix_version_of
+        from envkit.matrix.load import load_matrix
+
+        current = load_matrix(ROOT / "matrix.yaml").matrix_version
+        assert matrix_version_of(path) == current, f"{path}: header names an old matrix; run `envkit generate {name}`"
 
 
 def test_driver_unlock_names_the_cheapest_driver_for_a_newer_stack(matrix, settings) -> None:  # type: ignore[no-untyped-def]

@@ -20,7 +20,6 @@ KNOWN = {
     "envkit/matrix/model.py": "matrix/ package: split the model by family",
     "envkit/resolve.py": "resolve: split the candidate walk from the advice",
     "envkit/smoke/payload/payload_trt.py": "issue 14: the TensorRT payload",
-    "envkit/validate/rules_stack.py": "validate: split the stack rules by topic",
 }
 
 

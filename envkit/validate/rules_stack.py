@@ -171,8 +171,8 @@ class Checker:
             self._conda_route(tr)
         else:
             self._conda_route_unversioned()
-        if tr is None or p is None:
-            return
+        if tr is None or p is None or p.origin == "pypi-default":
+            return  # a framework's own PyPI build is not the environment's CUDA pin
         if p.version:
             ok = _safe_in(tr.cuda, short(p.version))
             if ok is False:
