@@ -91,7 +91,9 @@ class Settings:
         project_dir = Path(given or find_project_dir(here)).resolve()
         matrix_path = Path(matrix or env.get("ENVKIT_MATRIX") or packaged_matrix())
         cache = Path(env.get("ENVKIT_CACHE_DIR") or user_cache_dir())
-        timeout = float(env.get("ENVKIT_NVIDIA_SMI_TIMEOUT", "20"))
+        from envkit.limits import env_seconds
+
+        timeout = env_seconds("ENVKIT_NVIDIA_SMI_TIMEOUT", 20.0, env)
         return cls(
             project_dir=project_dir,
             matrix_path=matrix_path,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,11 +50,12 @@ def _condarc_envs_dirs(env: dict[str, str]) -> list[Path]:
     rc = Path(env["CONDARC"]) if env.get("CONDARC") else Path(env.get("HOME", str(Path.home()))) / ".condarc"
     if not rc.is_file():
         return []
-    try:
-        import yaml
+    from envkit.errors import EnvkitError
+    from envkit.yamlio import load
 
-        data = yaml.safe_load(rc.read_text()) or {}
-    except Exception:
+    try:
+        data = load(rc).data or {}
+    except EnvkitError:  # a broken condarc is conda's to report; the other envs dirs still work
         return []
     dirs = data.get("envs_dirs") if isinstance(data, dict) else None
     if not isinstance(dirs, list):
@@ -96,9 +98,20 @@ def first_writable_envs_dir(settings: Settings | None = None) -> Path:
     )
 
 
+_NAME = re.compile(r"[A-Za-z0-9_+][A-Za-z0-9._+-]*")
+
+
 def validate_name(name: str) -> str:
-    if not name or name in (".", "..") or "/" in name or name.startswith(".") or any(c.isspace() for c in name):
-        raise InputError(f"invalid environment name {name!r}", hint="use letters, digits, '-', '_' and '.'")
+    """An environment name: ASCII letters, digits, '_', '+', '-', '.' (not first), at most MAX_NAME_LENGTH long.
+    A subset of what conda accepts, with no shell, path or control characters."""
+    from envkit.limits import MAX_NAME_LENGTH
+
+    shown = repr(name[:60]) + ("..." if len(name) > 60 else "")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InputError(f"environment name {shown} is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}")
+    if not _NAME.fullmatch(name):
+        raise InputError(f"invalid environment name {shown}",
+                         hint="use ASCII letters, digits, '_', '+', '-' and '.' (not first)")
     return name
 
 

@@ -10,18 +10,58 @@ from pathlib import Path
 from envkit.errors import InputError
 
 
-def read_input(path: Path | str, expected: str) -> bytes:
+def read_input(path: Path | str, expected: str, *, limit: int | None = None) -> bytes:
     """The bytes of a file a person named; a missing, unreadable or directory path is an InputError
-    naming the file and what was ``expected`` there (e.g. "a YAML file")."""
+    naming the file and what was ``expected`` there (e.g. "a YAML file").
+
+    Only regular files are read (a FIFO, socket or device is refused without blocking: the file is opened
+    with O_NONBLOCK), and at most ``limit`` bytes (default ``envkit.limits.MAX_INPUT_BYTES``)."""
+    import stat
+
+    from envkit.limits import MAX_INPUT_BYTES
+
     p = Path(path)
+    cap = MAX_INPUT_BYTES if limit is None else limit
     try:
-        return p.read_bytes()
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise InputError("file not found", f"check the path; expected {expected} there", file=str(p)) from None
     except IsADirectoryError:
         raise InputError(f"is a directory, expected {expected}", file=str(p)) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", file=str(p)) from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"is a directory, expected {expected}", file=str(p))
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"not a regular file (a pipe, socket or device), expected {expected}",
+                             "save it to a file first", file=str(p))
+        if st.st_size > cap:
+            raise InputError(f"too large ({st.st_size} bytes; the limit is {cap})", file=str(p))
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(cap + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=str(p)) from None
+    finally:
+        os.close(fd)
+    if len(data) > cap:
+        raise InputError(f"too large (over {cap} bytes)", file=str(p))
+    return data
+
+
+def current_umask() -> int:
+    """The process's umask (read from /proc on Linux, so no other thread sees it changed)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def find_python(prefix: Path) -> Path | None:
@@ -52,6 +92,8 @@ def write_atomic(path: Path | str, data: str | bytes, *, fsync: bool = False) ->
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's 0600, made what open() would give
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             if fsync:

@@ -426,7 +426,7 @@ def resolve_profile(prof: Profile, matrix: Matrix, host: HostInfo | None) -> Res
     res = Resolution(
         profile=prof.name, chosen=chosen, rejected=rejected, outside=outside,
         host_summary=host.summary() if host is not None else None,
-        verified=host is not None and host.format != "envkit-targets",
+        verified=host is not None and host.format != "envkit-targets" and host.driver_version is not None,
         notes=notes,
         route_use=choice.use if choice else None,
         route_why=choice.why if choice else "",

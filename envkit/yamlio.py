@@ -49,15 +49,19 @@ class Document:
 def _walk(node: Any, path: KeyPath, lines: dict[KeyPath, int], file: str) -> Any:
     import yaml
 
+    from envkit.limits import MAX_YAML_DEPTH
+
+    if len(path) > MAX_YAML_DEPTH:
+        raise InputError(f"nested deeper than {MAX_YAML_DEPTH} levels", file=file, line=node.start_mark.line + 1)
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise InputError("YAML merge keys (<<) are not supported", file=file, line=key_node.start_mark.line + 1)
-            key = yaml.SafeLoader(" ").construct_object(key_node) if not isinstance(key_node, yaml.ScalarNode) else None
-            if isinstance(key_node, yaml.ScalarNode):
-                key = _scalar(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise InputError("a mapping key must be a plain scalar", file=file, line=key_node.start_mark.line + 1)
+            key = _scalar(key_node, file)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 raise InputError("a mapping key must be a plain scalar", file=file, line=key_node.start_mark.line + 1)
             skey = str(key)
@@ -69,47 +73,109 @@ def _walk(node: Any, path: KeyPath, lines: dict[KeyPath, int], file: str) -> Any
             out[skey] = _walk(value_node, path + (skey,), lines, file)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_walk(item, path + (i,), lines, file) for i, item in enumerate(node.value)]
-    return _scalar(node)
+        items = [_walk(item, path + (i,), lines, file) for i, item in enumerate(node.value)]
+        return items
+    return _scalar(node, file)
 
 
-def _scalar(node: Any) -> Any:
+_STANDARD_TAG = "tag:yaml.org,2002:"
+
+
+def _scalar(node: Any, file: str) -> Any:
     import yaml
 
+    if not str(node.tag).startswith(_STANDARD_TAG):
+        raise InputError(f"unsupported YAML tag {str(node.tag)[:80]!r}", "remove the tag (envkit reads plain YAML only)",
+                         file=file, line=node.start_mark.line + 1)
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(f"not valid YAML: {problem}", file=file, line=node.start_mark.line + 1) from None
     finally:
         loader.dispose()
 
 
-def loads(text: str, file: str = "<string>") -> Document:
+def _compose(text: str, file: str) -> Any:
     import yaml
 
     try:
         try:
-            node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except yaml.YAMLError:
+            return yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError as first:
             # libyaml's messages are terser; the pure-Python parser explains the same error better
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            try:
+                return yaml.compose(text, Loader=yaml.SafeLoader)
+            except RecursionError:
+                raise first from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError(f"not valid YAML: {problem}", file=file, line=line) from None
+    except RecursionError:
+        raise InputError("not valid YAML: nested too deeply", file=file) from None
+
+
+def _expanded_size(root: Any, file: str) -> int:
+    """How many values ``root`` expands to with every alias written out (memoised per node, no recursion)."""
+    import yaml
+
+    size: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in size:
+            continue
+        children: list[Any] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        if done:
+            visiting.discard(id(node))
+            size[id(node)] = min(1 + sum(size[id(c)] for c in children), 1 << 62)
+            continue
+        if id(node) in visiting:
+            raise InputError("an alias refers to a node that contains it (a recursive YAML structure)",
+                             file=file, line=node.start_mark.line + 1)
+        visiting.add(id(node))
+        stack.append((node, True))
+        for c in children:
+            if id(c) in visiting:
+                raise InputError("an alias refers to a node that contains it (a recursive YAML structure)",
+                                 file=file, line=c.start_mark.line + 1)
+            if id(c) not in size:
+                stack.append((c, False))
+    return size[id(root)]
+
+
+def loads(text: str, file: str = "<string>") -> Document:
+    from envkit.limits import MAX_YAML_NODES
+
+    node = _compose(text, file)
     if node is None:
         return Document(None, file, {(): 1})
+    if _expanded_size(node, file) > MAX_YAML_NODES:
+        raise InputError(f"the document expands to more than {MAX_YAML_NODES} values (an alias bomb?)",
+                         "write the values out; envkit bounds YAML aliases", file=file)
     lines: dict[KeyPath, int] = {}
-    data = _walk(node, (), lines, file)
+    try:
+        data = _walk(node, (), lines, file)
+    except RecursionError:
+        raise InputError("not valid YAML: nested too deeply", file=file) from None
     return Document(data, file, lines)
 
 
 def load(path: Path | str) -> Document:
     from envkit.fsutil import read_input
+    from envkit.limits import MAX_YAML_BYTES
 
     p = Path(path)
     try:
-        text = read_input(p, "a YAML file").decode("utf-8")
+        text = read_input(p, "a YAML file", limit=MAX_YAML_BYTES).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason})", file=str(p)) from None
     return loads(text, str(p))

@@ -54,10 +54,12 @@ def lock_path(prefix: Path) -> Path:
 def env_lock(prefix: Path, timeout: float | None = None) -> Iterator[None]:
     """Hold the environment's lock (waiting up to ``timeout`` s, default $ENVKIT_LOCK_TIMEOUT or 60)."""
     if timeout is None:
-        timeout = float(os.environ.get("ENVKIT_LOCK_TIMEOUT", "60"))
+        from envkit.limits import env_seconds
+
+        timeout = env_seconds("ENVKIT_LOCK_TIMEOUT", 60.0, zero_ok=True)
     path = lock_path(prefix)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         deadline = time.monotonic() + timeout
         while True:

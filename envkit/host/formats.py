@@ -11,6 +11,7 @@ import re
 from envkit.errors import InputError
 from envkit.host import model
 from envkit.host.model import Gpu, HostInfo, normalize_cc
+from envkit.limits import MAX_GPUS
 
 _NA = {"", "n/a", "[n/a]", "not supported", "[not supported]", "unknown error", "[unknown error]",
        "not available", "[not found]", "not found", "insufficient permissions", "[insufficient permissions]"}
@@ -31,11 +32,19 @@ def _mib(text: str | None) -> int | None:
     v = _value(text)
     if v is None:
         return None
-    m = re.match(r"^(\d+)\s*(MiB|MB)?$", v)
+    m = re.match(r"^([0-9]{1,12})\s*(MiB|MB)?$", v)
     if m:
         return int(m.group(1))
-    m = re.match(r"^(\d+(?:\.\d+)?)\s*GiB$", v)
+    m = re.match(r"^([0-9]{1,9}(?:\.[0-9]{1,9})?)\s*GiB$", v)
     return int(float(m.group(1)) * 1024) if m else None
+
+
+def _count(text: str | None) -> int | None:
+    """An index or count field: ASCII digits only (``str.isdigit`` accepts superscripts that ``int`` rejects)."""
+    v = _value(text)
+    if v is None or not re.fullmatch(r"[0-9]{1,9}", v):
+        return None
+    return int(v)
 
 
 def _mig(text: str | None) -> str | None:
@@ -65,7 +74,7 @@ def _parse_version(text: str, file: str) -> HostInfo:
 
 
 # ---- nvidia-smi -L -----------------------------------------------------------------------
-_L_GPU = re.compile(r"^GPU (\d+): (.+?)(?: \(UUID: ([^)]*)\))?\s*$")
+_L_GPU = re.compile(r"^GPU ([0-9]{1,9}): (.+?)(?: \(UUID: ([^)]*)\))?\s*$")
 _L_MIG = re.compile(r"^\s+MIG .*Device\s+\d+:.*$")
 
 
@@ -133,6 +142,8 @@ def _parse_csv(text: str, file: str) -> HostInfo:
             col.setdefault(_ALIASES[n], i)
     drivers: set[str] = set()
     for lineno, ln in enumerate(lines[1:], start=2):
+        if lineno > MAX_GPUS + 1:
+            raise InputError(f"more than {MAX_GPUS} GPU rows (the limit for one capture)", file=file, line=lineno)
         cells = _split_csv(ln)
         if "is not a valid field" in ln:
             raise InputError(f"nvidia-smi rejected a field: {ln.strip()}", file=file, line=lineno)
@@ -147,7 +158,7 @@ def _parse_csv(text: str, file: str) -> HostInfo:
         cc = normalize_cc(get("cc"))
         info.gpus.append(
             Gpu(
-                index=int(index_text) if index_text and index_text.isdigit() else len(info.gpus),
+                index=idx if (idx := _count(index_text)) is not None else len(info.gpus),
                 name=get("name") or "",
                 compute_capability=cc,
                 compute_capability_source="nvidia-smi" if cc else None,
@@ -161,8 +172,8 @@ def _parse_csv(text: str, file: str) -> HostInfo:
         if driver:
             drivers.add(driver)
         count = get("count")
-        if count and count.isdigit():
-            info.attached_gpus = int(count)
+        if _count(count) is not None:
+            info.attached_gpus = _count(count)
     if len(drivers) > 1:
         info.messages.append(f"different driver versions in one capture: {', '.join(sorted(drivers))}")
     info.driver_version = sorted(drivers)[0] if drivers else None
@@ -184,10 +195,11 @@ def parse_compute_caps(text: str) -> dict[int, str]:
     out: dict[int, str] = {}
     for ln in lines[1:]:
         cells = _split_csv(ln)
-        if len(cells) != len(header) or not cells[ii].isdigit():
+        index = _count(cells[ii]) if len(cells) == len(header) else None
+        if index is None:
             continue
         cc = normalize_cc(_value(cells[ci]))
         if cc:
-            out[int(cells[ii])] = cc
+            out[index] = cc
     return out
 

@@ -19,7 +19,6 @@ file and listing the accepted formats.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from envkit.host import model
 from envkit.host.formats import (
     _L_GPU,
     _L_MIG,
+    _count,
     _csv_header,
     _looks_like_headerless_csv,
     _mib,
@@ -41,6 +41,7 @@ from envkit.host.formats import (
     parse_compute_caps,
 )
 from envkit.host.model import CcLookup, Gpu, HostInfo, normalize_cc
+from envkit.limits import MAX_CAPTURE_BYTES, MAX_GPUS, load_json
 
 __all__ = ["ACCEPTED", "detect_format", "parse_capture", "parse_compute_caps", "read_capture",
            "status_from_error_text"]
@@ -74,7 +75,7 @@ def status_from_error_text(text: str) -> tuple[str, str] | None:
 def read_capture(path: str | Path, cc_lookup: CcLookup | None = None) -> HostInfo:
     """Read and parse a capture file (UTF-8, UTF-8 with BOM, or UTF-16 as PowerShell writes it)."""
     p = Path(path)
-    raw = read_input(p, "an nvidia-smi capture or doctor --json file")
+    raw = read_input(p, "an nvidia-smi capture or doctor --json file", limit=MAX_CAPTURE_BYTES)
     encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
     try:
         text = raw.decode(encoding)
@@ -142,10 +143,7 @@ def parse_capture(text: str, file: str, cc_lookup: CcLookup | None = None) -> Ho
         return HostInfo(status=status, source=file, format="error", driver_version=None, cuda_version=None,
                         messages=[f"the capture holds nvidia-smi's error message: {line}"])
     if fmt == "envkit-json":
-        try:
-            data = json.loads(s)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON: {exc.msg}", file=file, line=exc.lineno) from None
+        data = load_json(s, "the record", file=file)
         info = HostInfo.from_json(data, file)
     else:
         parser = {"xml": _parse_xml, "q": _parse_q, "table": _parse_table, "version": _parse_version,
@@ -160,6 +158,9 @@ def parse_capture(text: str, file: str, cc_lookup: CcLookup | None = None) -> Ho
                 f"the capture states {info.attached_gpus} attached GPUs but holds records for {len(info.gpus)} "
                 "(trimmed capture?)"
             )
+    if len(info.gpus) > MAX_GPUS:
+        raise InputError(f"more than {MAX_GPUS} GPU records (the limit for one capture)", file=file)
+    _check_versions(info, file)
     info.fill_compute_capability(cc_lookup)
     return info
 
@@ -172,6 +173,23 @@ def _mark_kind(info: HostInfo, text: str) -> None:
     if kind.kind is not None:
         info.machine_type = kind.kind
         info.messages.append(f"{kind.kind} machine: {kind.evidence}")
+
+
+_DRIVER = re.compile(r"[0-9]{1,5}(\.[0-9]{1,5}){0,3}")
+_CUDA = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,5})?")
+
+
+def _check_versions(info: HostInfo, file: str) -> None:
+    """A driver or CUDA version that is not a version is bad input (exit 2), never a verified host.
+    A capture without a driver version (``-L``) stays readable but only partial: resolve marks it unverified."""
+    if info.driver_version is not None and not _DRIVER.fullmatch(info.driver_version):
+        raise InputError(f"driver version {info.driver_version[:40]!r} is not a version (like 570.124.06)",
+                         "save the unedited output of nvidia-smi", file=file, key="driver_version")
+    if info.cuda_version is not None and not _CUDA.fullmatch(info.cuda_version):
+        raise InputError(f"CUDA version {info.cuda_version[:40]!r} is not a version (like 12.8)",
+                         "save the unedited output of nvidia-smi", file=file, key="cuda_version")
+    if info.driver_version is None and info.status in model.GOOD_STATUSES:
+        info.partial = True
 
 
 # ---- XML (nvidia-smi -q -x) --------------------------------------------------------------
@@ -191,7 +209,7 @@ def _parse_xml(text: str, file: str) -> HostInfo:
     info.driver_version = _value(root.findtext("kmd_version")) or _value(root.findtext("driver_version"))
     info.cuda_version = _value(root.findtext("cuda_umd_version")) or _value(root.findtext("cuda_version"))
     attached = _value(root.findtext("attached_gpus"))
-    info.attached_gpus = int(attached) if attached and attached.isdigit() else None
+    info.attached_gpus = _count(attached)
     for i, g in enumerate(root.findall("gpu")):
         name = _value(g.findtext("product_name")) or ""
         cc = normalize_cc(_value(g.findtext("compute_cap")))
@@ -251,7 +269,7 @@ def _parse_q(text: str, file: str) -> HostInfo:
     info.driver_version = _value(top.get("KMD Version")) or _value(top.get("Driver Version"))
     info.cuda_version = _value(top.get("CUDA UMD Version")) or _value(top.get("CUDA Version"))
     attached = _value(top.get("Attached GPUs"))
-    info.attached_gpus = int(attached) if attached and attached.isdigit() else None
+    info.attached_gpus = _count(attached)
     for i, (bus_id, f) in enumerate(sections):
         cc = normalize_cc(_value(f.get(("Compute Capability",)) or f.get(("CUDA Compute Capability",))))
         info.gpus.append(
@@ -276,8 +294,8 @@ def _parse_q(text: str, file: str) -> HostInfo:
 _TABLE_HEAD = re.compile(
     r"NVIDIA-SMI\s+(\S+)\s+(?:Driver|KMD) Version:\s*(\S+)(?:\s+CUDA(?: UMD)? Version:\s*(\S+))?"
 )
-_TABLE_INDEX = re.compile(r"^\s*(\d+)\s+(.*?)\s+(\S+)\s*$")
-_TABLE_MEM = re.compile(r"(\d+)MiB\s*/\s*(\d+)MiB")
+_TABLE_INDEX = re.compile(r"^\s*([0-9]{1,9})\s+(.*?)\s+(\S+)\s*$")
+_TABLE_MEM = re.compile(r"([0-9]{1,12})MiB\s*/\s*([0-9]{1,12})MiB")
 
 
 def _parse_table(text: str, file: str) -> HostInfo:

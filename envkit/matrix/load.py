@@ -91,59 +91,72 @@ def _load_base(path: Path | str, *, check: bool) -> Matrix:
         key = None
     if key is not None and key in _CACHE:
         return _CACHE[key]
-    m = _from_disk_cache(p, check)
-    if m is not None:
-        m.path = str(p)  # the cache is keyed by content: another installation's copy may have filled it
-    else:
+    doc = _from_disk_cache(p, check)  # keyed by content: another installation's copy may have filled it
+    if doc is None:
         doc = _read(lambda: yaml_load(p))
-        m = _load_doc(doc, check=check)
-        _to_disk_cache(p, check, m)
+        _to_disk_cache(p, check, doc)
+    m = _load_doc(doc, check=check)
     if key is not None:
         _CACHE[key] = m
     return m
 
 
 def _disk_cache_file(p: Path, check: bool) -> Path | None:
-    """``<cache>/matrix/<sha256 of the file's bytes, envkit version, check>.pickle``: a parsed matrix is
-    reused only for exactly the same bytes, by the same envkit."""
+    """``<cache>/matrix/<sha256 of the file's bytes, envkit version, check>.json``: the parsed YAML (values and
+    their lines) is reused only for exactly the same bytes, by the same envkit."""
     import hashlib
     import os
 
     from envkit import __version__
     from envkit.context import user_cache_dir
+    from envkit.errors import EnvkitError
+    from envkit.fsutil import read_input
 
     try:
-        data = p.read_bytes()
-    except OSError:
+        data = read_input(p, "matrix.yaml")
+    except EnvkitError:
         return None
     digest = hashlib.sha256(data + f"\0{__version__}\0{check}".encode()).hexdigest()[:32]
     base = Path(os.environ.get("ENVKIT_CACHE_DIR") or user_cache_dir())
-    return base / "matrix" / f"{digest}.pickle"
+    return base / "matrix" / f"{digest}.json"
 
 
-def _from_disk_cache(p: Path, check: bool) -> Matrix | None:
-    import pickle
+def _from_disk_cache(p: Path, check: bool) -> Document | None:
+    """The cached document, or None for a miss. The cache is plain JSON (it cannot run code); a torn, foreign or
+    unreadable file is only a miss, and what it holds is checked by ``_load_doc`` like freshly parsed YAML."""
+    from envkit.errors import EnvkitError
+    from envkit.fsutil import read_input
+    from envkit.limits import load_json
 
     f = _disk_cache_file(p, check)
-    if f is None or not f.is_file():
+    if f is None:
         return None
     try:
-        m = pickle.loads(f.read_bytes())
-    except Exception:  # a torn or foreign cache file is only a cache miss
+        raw = load_json(read_input(f, "a matrix cache file"), "the matrix cache")
+    except (EnvkitError, OSError):
         return None
-    return m if isinstance(m, Matrix) else None
+    if not isinstance(raw, dict) or not isinstance(raw.get("lines"), list):
+        return None
+    lines: dict[tuple[str | int, ...], int] = {}
+    for entry in raw["lines"]:
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], list)
+                and isinstance(entry[1], int) and all(isinstance(k, (str, int)) for k in entry[0])):
+            return None
+        lines[tuple(entry[0])] = entry[1]
+    return Document(raw.get("data"), str(p), lines)
 
 
-def _to_disk_cache(p: Path, check: bool, m: Matrix) -> None:
-    import pickle
+def _to_disk_cache(p: Path, check: bool, doc: Document) -> None:
+    import json
 
     from envkit.fsutil import write_atomic
 
     f = _disk_cache_file(p, check)
     if f is not None:
+        payload = {"data": doc.data, "lines": [[list(k), v] for k, v in doc.lines.items()]}
         try:
-            write_atomic(f, pickle.dumps(m, protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
+            write_atomic(f, json.dumps(payload, separators=(",", ":")))
+        except (OSError, TypeError, ValueError):  # a read-only cache or a value JSON cannot hold: no cache
             pass
 
 

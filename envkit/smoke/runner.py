@@ -39,7 +39,8 @@ def read_pins(prefix: Path) -> dict[str, str | None]:
 
 
 def _rattler_activation(prefix: Path, env: dict[str, str]) -> dict[str, str] | None:
-    """Run the prefix's activate.d scripts through rattler's activation script; None when not possible."""
+    """Run the prefix's activate.d scripts (``engine.activation``: the prefix is never shell code); None when
+    there are none or they fail."""
     activate_d = prefix / "etc" / "conda" / "activate.d"
     if not activate_d.is_dir() or not any(activate_d.iterdir()):
         return None
@@ -47,20 +48,12 @@ def _rattler_activation(prefix: Path, env: dict[str, str]) -> dict[str, str] | N
     if bash is None:
         return None
     try:
-        from rattler.shell import ActivationVariables, Shell, activate
-    except ImportError:
-        return None
-    try:
-        result = activate(prefix, ActivationVariables(None, env.get("PATH", "").split(os.pathsep)), Shell.bash)
-        script = result.script + '\n"$0" -c \'import json, os; print(json.dumps(dict(os.environ)))\'\n'
-        proc = subprocess.run(
-            [bash, "-c", script, sys.executable],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        from envkit.engine.activation import activation_script
+
+        script = activation_script(prefix, env.get("PATH", ""))  # every value quoted: never evaluated
+        script += '\n"$0" -c \'import json, os; print(json.dumps(dict(os.environ)))\'\n'
+        proc = subprocess.run([bash, "-c", script, sys.executable], env=env, capture_output=True, text=True,
+                              timeout=60, check=False)
         if proc.returncode != 0:
             return None
         activated = json.loads(proc.stdout.strip().splitlines()[-1])

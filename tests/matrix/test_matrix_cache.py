@@ -18,7 +18,7 @@ def test_disk_cache_is_keyed_by_content(tmp_path: Path, monkeypatch: pytest.Monk
     m = tmp_path / "matrix.yaml"
     shutil.copy(ROOT / "matrix.yaml", m)
     first = matrix_load.load_matrix(m)
-    files = list((tmp_path / "cache" / "matrix").glob("*.pickle"))
+    files = list((tmp_path / "cache" / "matrix").glob("*.json"))
     assert len(files) == 1
     matrix_load._CACHE.clear()
     again = matrix_load.load_matrix(m)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from envkit.engine.types import Reporter
 from envkit.errors import EnvkitError, InstallError, ToolMissingError
 from envkit.fsutil import sha256_file
+from envkit.limits import env_seconds
 
 if TYPE_CHECKING:
     from envkit.context import Settings
@@ -106,7 +107,7 @@ def create_with_backend(
             argv = backend.create_argv(prefix, env_file)
             if reporter is not None:
                 reporter.step(backend.name, " ".join(argv))
-            res = run(argv, timeout=float(os.environ.get("ENVKIT_BACKEND_TIMEOUT", "7200")), env=clean_env())
+            res = run(argv, timeout=env_seconds("ENVKIT_BACKEND_TIMEOUT", 7200.0), env=clean_env())
             if not res.ok:
                 tail = "\n".join((res.stderr or res.stdout or "").strip().splitlines()[-10:])
                 raise InstallError(f"{backend.name} failed (exit {res.returncode}):\n{tail}", hint=" ".join(argv))
