@@ -115,6 +115,20 @@ def validate_name(name: str) -> str:
     return name
 
 
+_SHELL_SPECIAL = frozenset('$`"\\!')
+
+
+def validate_prefix(prefix: Path) -> Path:
+    """A prefix envkit will create: no character a shell expands inside double quotes, no control character.
+    Link scripts run through an activation script that double-quotes the prefix, so such a path would run code."""
+    text = str(prefix)
+    bad = sorted({c for c in text if c in _SHELL_SPECIAL or ord(c) < 32 or ord(c) == 127})
+    if bad:
+        raise InputError(f"the prefix {text[:200]!r} holds {', '.join(repr(c) for c in bad)}",
+                         hint="choose a folder whose path has no $, `, \", \\, ! or control characters")
+    return prefix
+
+
 def find_env(name: str, settings: Settings | None = None) -> Path:
     """The prefix of the existing environment ``name`` (raises InputError when there is none).
 

@@ -54,6 +54,7 @@ def _walk(node: Any, path: KeyPath, lines: dict[KeyPath, int], file: str) -> Any
     if len(path) > MAX_YAML_DEPTH:
         raise InputError(f"nested deeper than {MAX_YAML_DEPTH} levels", file=file, line=node.start_mark.line + 1)
     lines.setdefault(path, node.start_mark.line + 1)
+    _check_tag(node, file)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -78,15 +79,20 @@ def _walk(node: Any, path: KeyPath, lines: dict[KeyPath, int], file: str) -> Any
     return _scalar(node, file)
 
 
-_STANDARD_TAG = "tag:yaml.org,2002:"
+_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("map", "seq", "str", "int", "float", "bool", "null",
+                                                             "timestamp", "binary"))
+
+
+def _check_tag(node: Any, file: str) -> None:
+    if node.tag not in _PLAIN_TAGS:
+        raise InputError(f"unsupported YAML tag {str(node.tag)[:80]!r}", "remove the tag (envkit reads plain YAML only)",
+                         file=file, line=node.start_mark.line + 1)
 
 
 def _scalar(node: Any, file: str) -> Any:
     import yaml
 
-    if not str(node.tag).startswith(_STANDARD_TAG):
-        raise InputError(f"unsupported YAML tag {str(node.tag)[:80]!r}", "remove the tag (envkit reads plain YAML only)",
-                         file=file, line=node.start_mark.line + 1)
+    _check_tag(node, file)
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)

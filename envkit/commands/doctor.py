@@ -188,10 +188,10 @@ def run(args: argparse.Namespace, settings: Settings) -> DoctorResult:
         from envkit.host.probe import probe
 
         timeout = getattr(args, "timeout", None)
-        if timeout is not None and timeout <= 0:
-            from envkit.errors import InputError
+        if timeout is not None:
+            from envkit.limits import seconds
 
-            raise InputError(f"--timeout must be a positive number of seconds, got {timeout:g}")
+            timeout = seconds(timeout, "--timeout")
         info = probe(settings, timeout, cc_lookup=lookup)
     result = DoctorResult(info, config=_config(settings, notes), notes=notes)
     if not host_file:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from envkit.context import Settings
 from envkit.errors import InputError
+from envkit.limits import seconds
 from envkit.smoke import SmokeReport, smoke_prefix
 
 _SHAPE = re.compile(r"^(?P<name>[^:]+):(?P<dims>\d+(?:x\d+)*)$")
@@ -60,9 +61,7 @@ def run(args: argparse.Namespace, settings: Settings) -> SmokeReport:
     python = Path(args.python).expanduser() if getattr(args, "python", None) else None
     if python is not None and not python.exists():
         raise InputError(f"no such interpreter: {python}", key="--python")
-    timeout = float(getattr(args, "timeout", 600.0) or 600.0)
-    if timeout <= 0:
-        raise InputError("--timeout must be positive", key="--timeout")
+    timeout = seconds(getattr(args, "timeout", 600.0), "--timeout")  # 0, nan, inf: exit 2 (0 once meant 600 s)
     prefix = resolve_prefix(args, settings)
     return smoke_prefix(
         prefix,

@@ -30,7 +30,7 @@ from typing import Any
 from envkit.config import Config, load_config, redact
 from envkit.context import Settings
 from envkit.engine.types import Reporter
-from envkit.envs import env_dir_for, in_conda_envs_dirs, read_record, staging_dir, validate_name
+from envkit.envs import env_dir_for, in_conda_envs_dirs, read_record, staging_dir, validate_name, validate_prefix
 from envkit.errors import EnvkitError, InputError, InstallError, SmokeError
 from envkit.fsutil import find_python, sha256_file
 from envkit.host.machines import Machine
@@ -150,13 +150,13 @@ def _env_file_for(request: CreateRequest, settings: Settings, timings: dict[str,
 
 def _target_path(request: CreateRequest, env_name: str | None, settings: Settings) -> tuple[str | None, Path]:
     if request.prefix is not None:
-        p = Path(request.prefix).expanduser().resolve()
+        p = validate_prefix(Path(request.prefix).expanduser().resolve())
         return request.name or env_name or p.name, p
     name = request.name or request.profile or env_name
     if not name:
         raise InputError("the environment needs a name", hint="pass --name NAME or --prefix DIR")
     validate_name(name)
-    return name, env_dir_for(name, settings)
+    return name, validate_prefix(env_dir_for(name, settings))
 
 
 def _with_machine(request: CreateRequest, settings: Settings) -> CreateRequest:
