@@ -108,7 +108,8 @@ def test_input_size_is_bounded(tmp_path: Path) -> None:
             fh.write((row + "\n") * 10_000)
     r = envkit("doctor", "--host", str(big), "--json", timeout=30)
     assert_clean(r, 2)
-    assert "too large" in json.loads(r.stdout)["message"]
+    envelope = json.loads(r.stdout)
+    assert envelope["exit_code"] == 2 and "too large" in envelope["messages"][0]["text"]
 
 
 def test_gpu_records_are_bounded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
