@@ -120,6 +120,7 @@ def _split_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
 def _inspect_verbs(sub: Any) -> None:
     p = _verb(sub, "doctor", "inspect this machine (or a saved capture): driver, CUDA, GPUs, tools",
               "envkit doctor --host nvidia-smi-q.txt")
+    p.add_argument("name", nargs="?", help="an environment: also show the GPU libraries it loads (as `envkit libs NAME`)")
     _add_host(p)
     p.add_argument("--nvidia-smi", metavar="PATH", help="nvidia-smi to run (default: $ENVKIT_NVIDIA_SMI, PATH, known places)")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",

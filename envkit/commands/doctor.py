@@ -19,6 +19,8 @@ from envkit.result import Message, notes
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from envkit.libs.report import LibsReport
+
 _STATUS_TEXT = {
     "ok": "ok",
     "capture": "read from a capture",
@@ -60,6 +62,7 @@ class DoctorResult:
     config: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     environments: list[dict[str, Any]] | None = None  # created here, with their last smoke result
+    libraries: LibsReport | None = None  # `doctor NAME`: what that environment loads (envkit.libs)
 
     def to_json(self) -> dict[str, Any]:
         data = self.host.to_json()
@@ -67,6 +70,10 @@ class DoctorResult:
             data["config"] = self.config
         if self.environments is not None:
             data["environments"] = self.environments
+        if self.libraries is not None:
+            data["libraries"] = {"prefix": self.libraries.prefix,
+                                 "loaded": [r.to_json() for r in self.libraries.rows],
+                                 "findings": [f.to_json() for f in self.libraries.findings]}
         return data
 
     def messages(self) -> list[Message]:
@@ -149,6 +156,13 @@ class DoctorResult:
                 f"[bold]env[/]       {escape(str(e['name']))} ({escape(str(e['state']))}): "
                 f"{escape(stack_text(e.get('stack')))}; smoke {escape(smoke_text(e.get('smoke')))}"
             )
+        if self.libraries is not None:
+            from envkit.libs.report import library_table
+
+            console.print(f"[bold]libraries[/] {escape(self.libraries.prefix)}: {escape(self.libraries.summary())}")
+            library_table(console, self.libraries.rows)
+            for f in self.libraries.findings:
+                console.print(f"[{'red' if f.severity == 'error' else 'yellow'}]{f.severity}:[/] {escape(f.message)}")
         for msg in [*h.messages, *self.notes]:
             console.print(f"[yellow]note:[/] {escape(msg)}")
 
@@ -198,4 +212,10 @@ def run(args: argparse.Namespace, settings: Settings) -> DoctorResult:
         from envkit.envs import list_envs
 
         result.environments = [e.to_json() for e in list_envs(settings)]
+    name = getattr(args, "name", None)
+    if name:
+        from envkit.envs import find_env
+        from envkit.libs.report import libs_report
+
+        result.libraries = libs_report(find_env(name, settings))
     return result

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, settings: Settings) -> SmokeReport:
         raise InputError(f"no such interpreter: {python}", key="--python")
     timeout = seconds(getattr(args, "timeout", 600.0), "--timeout")  # 0, nan, inf: exit 2 (0 once meant 600 s)
     prefix = resolve_prefix(args, settings)
-    return smoke_prefix(
+    report = smoke_prefix(
         prefix,
         python=python,
         model=model,
@@ -71,3 +71,22 @@ def run(args: argparse.Namespace, settings: Settings) -> SmokeReport:
         cache_dir=settings.cache_dir / "engines",
         timeout=timeout,
     )
+    attach_libraries(report, prefix, python)
+    return report
+
+
+def attach_libraries(report: SmokeReport, prefix: Path, python: Path | None) -> None:
+    """The loaded-library table of ``envkit libs`` (static, no --live) on the smoke report; a note when unavailable."""
+    from envkit.errors import EnvkitError
+    from envkit.libs.report import libs_report
+
+    try:
+        libs = libs_report(prefix, python)
+    except EnvkitError as exc:
+        report.library_notes.append(f"library table unavailable: {exc.message}")
+        return
+    report.libraries = libs.rows
+    problems = [f for f in libs.findings if f.severity == "error"]
+    if problems:
+        report.library_notes.append(f"envkit libs found {len(problems)} problem(s): {problems[0].message}"
+                                    + (" (and more: run `envkit libs`)" if len(problems) > 1 else ""))

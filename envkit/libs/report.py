@@ -131,5 +131,5 @@ def library_table(console: Console, rows: list[LibraryRow]) -> None:
 
 def _why(r: LibraryRow) -> str:
     if r.error and r.copies and "cannot open shared object file" in r.error and r.error.startswith(r.soname):
-        return "not on the loader's search path (its package loads it by path)"
+        return "not on the loader's search path (only a load by path or a preloader reaches it)"
     return r.error or "?"

@@ -27,6 +27,8 @@ from envkit.result import Message
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from envkit.libs.report import LibraryRow
+
 SCHEMA = "envkit.smoke/1"
 REPORT_NAME = "envkit-smoke.json"
 LAYER_KEYS = ("name", "status", "reason", "seconds", "needed", "versions", "diagnosis", "fix")
@@ -63,6 +65,8 @@ class SmokeReport:
     platform: dict[str, Any] = field(default_factory=dict)
     saved_to: str | None = None
     started: str = ""
+    libraries: list[LibraryRow] | None = None  # what the environment loads (envkit.libs), shown after the layers
+    library_notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -80,7 +84,7 @@ class SmokeReport:
         return [str(lay["name"]) for lay in self.layers if lay.get("needed") and lay.get("status") == "fail"]
 
     def messages(self) -> list[Message]:
-        return []
+        return [Message("note", n) for n in self.library_notes]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +102,7 @@ class SmokeReport:
             "model": self.model,
             "layers": self.layers,
             "saved_to": self.saved_to,
+            "libraries": [r.to_json() for r in self.libraries] if self.libraries is not None else None,
         }
 
     def render(self, console: Console) -> None:
@@ -128,6 +133,13 @@ class SmokeReport:
                     console.print(f"  [yellow]fix:[/] {lay['fix']}", highlight=False)
             for warning in lay.get("warnings") or []:
                 console.print(f"[yellow]{lay['name']} warning:[/] {warning}", highlight=False)
+        if self.libraries:
+            from envkit.libs.report import library_table
+
+            console.print("GPU libraries a process of this environment loads (envkit libs):", highlight=False)
+            library_table(console, self.libraries)
+        for note in self.library_notes:
+            console.print(f"[yellow]note:[/] {note}", highlight=False)
         verdict = "[green]passed[/]" if self.passed else f"[red]failed[/] ({', '.join(self.failed)})"
         console.print(f"smoke {verdict} in {self.seconds:.1f}s", highlight=False)
         if self.saved_to:
