@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 _STATUS_TEXT = {
     "ok": "ok",
     "capture": "read from a capture",
-    "no-driver": "no NVIDIA driver (nvidia-smi cannot talk to it)",
+    "no-driver": "nvidia-smi cannot reach the NVIDIA driver: not installed, or its kernel module not loaded",
     "nvidia-smi-missing": "nvidia-smi not found",
     "nvidia-smi-failed": "nvidia-smi failed",
     "nvidia-smi-timeout": "nvidia-smi hung (timed out)",

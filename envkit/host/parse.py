@@ -71,6 +71,31 @@ def status_from_error_text(text: str) -> tuple[str, str] | None:
     return None
 
 
+_NVML_LIB = re.compile(r"NVML library version:\s*([0-9][0-9.]*)")
+
+
+def error_explanation(text: str) -> list[str]:
+    """What nvidia-smi's error text usually means and what to check, one message per line (doctor shows them
+    under the status, live or from a capture)."""
+    low = text.lower()
+    out: list[str] = []
+    if "couldn't communicate with the nvidia driver" in low:
+        out.append("nvidia-smi is there but the NVIDIA kernel module is not loaded: usually after a kernel or "
+                   "driver update the module was not rebuilt (DKMS), or Secure Boot refuses the unsigned module")
+        out.append("check: `lsmod | grep nvidia` (loaded?), `dkms status` (built for this kernel, `uname -r`?), "
+                   "`mokutil --sb-state` (Secure Boot on: enroll the module's key or sign it), then "
+                   "`sudo modprobe nvidia` and read its error")
+    if "driver/library version mismatch" in low:
+        m = _NVML_LIB.search(text)
+        lib = f"NVML library version: {m.group(1)} (the user-space driver now installed)" if m else None
+        if lib:
+            out.append(lib)
+        out.append("the loaded kernel module is older or newer than the user-space driver (an update without a "
+                   "reboot): reboot, or unload and reload the nvidia modules; `cat /proc/driver/nvidia/version` "
+                   "shows the kernel module's version")
+    return out
+
+
 # ---- entry points ------------------------------------------------------------------------
 def read_capture(path: str | Path, cc_lookup: CcLookup | None = None) -> HostInfo:
     """Read and parse a capture file (UTF-8, UTF-8 with BOM, or UTF-16 as PowerShell writes it)."""
@@ -121,8 +146,10 @@ def parse_capture(text: str, file: str, cc_lookup: CcLookup | None = None) -> Ho
         if not s.strip():
             raise InputError("the file is empty", "save the output of `nvidia-smi -q -x` (or plain `nvidia-smi`) in it",
                              file=file)
+        _not_a_capture(s, file)
         raise InputError(f"not a recognised nvidia-smi capture; {ACCEPTED}", file=file)
     if fmt == "csv-noheader":
+        _not_a_capture(s, file)
         raise InputError(
             "CSV without a header line (--format=csv,noheader): the fields cannot be known",
             "capture again with --format=csv (keep the header), e.g. `nvidia-smi "
@@ -141,7 +168,7 @@ def parse_capture(text: str, file: str, cc_lookup: CcLookup | None = None) -> Ho
         assert found is not None
         status, line = found
         return HostInfo(status=status, source=file, format="error", driver_version=None, cuda_version=None,
-                        messages=[f"the capture holds nvidia-smi's error message: {line}"])
+                        messages=[f"the capture holds nvidia-smi's error message: {line}", *error_explanation(s)])
     if fmt == "envkit-json":
         data = load_json(s, "the record", file=file)
         info = HostInfo.from_json(data, file)
@@ -163,6 +190,29 @@ def parse_capture(text: str, file: str, cc_lookup: CcLookup | None = None) -> Ho
     _check_versions(info, file)
     info.fill_compute_capability(cc_lookup)
     return info
+
+
+def _not_a_capture(text: str, file: str) -> None:
+    """Raise when ``text`` is an error log or a traceback rather than anything nvidia-smi prints."""
+    if not _looks_like_log(text):
+        return
+    raise InputError(
+        "not an nvidia-smi capture: it reads like an error log or a traceback",
+        f"to diagnose it: `envkit explain {file}`; to describe a machine, save `nvidia-smi -q -x` (or plain "
+        "`nvidia-smi`) in a file",
+        file=file,
+    )
+
+
+def _looks_like_log(text: str) -> bool:
+    if re.search(r"^Traceback \(most recent call last\):|^\s*File \".+\", line \d+|\b[A-Z]\w*(Error|Exception):",
+                 text, re.M):
+        return True
+    try:
+        from envkit.explain import looks_like_error_log
+    except ImportError:
+        return False
+    return looks_like_error_log(text)
 
 
 def _mark_kind(info: HostInfo, text: str) -> None:

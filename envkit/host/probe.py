@@ -17,7 +17,7 @@ from envkit.context import Settings
 from envkit.errors import InputError
 from envkit.host import model, system
 from envkit.host.model import CcLookup, HostInfo
-from envkit.host.parse import parse_capture, parse_compute_caps, status_from_error_text
+from envkit.host.parse import error_explanation, parse_capture, parse_compute_caps, status_from_error_text
 
 KNOWN_PLACES: tuple[str, ...] = (
     "/usr/lib/wsl/lib/nvidia-smi",  # WSL2
@@ -149,7 +149,7 @@ def _failure(r: proc.ProcResult, smi: str, timeout: float) -> HostInfo | None:
     if r.returncode != 0 or (known and "<nvidia_smi_log" not in r.stdout):
         if known:
             status, line = known
-            return result(status, f"nvidia-smi failed (exit code {r.returncode}): {line}")
+            return result(status, f"nvidia-smi failed (exit code {r.returncode}): {line}", *error_explanation(r.output))
         detail = r.stderr.strip() or r.stdout.strip() or "(no output)"
         return result(model.FAILED, f"nvidia-smi failed (exit code {r.returncode}): {detail[-2000:]}")
     if not r.stdout.strip():

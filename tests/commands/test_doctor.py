@@ -83,6 +83,20 @@ def test_no_driver_exit_3(env: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert code == 3
     assert data["status"] == "no-driver" and data["gpus"] == []
     assert any("couldn't communicate" in m for m in data["messages"])
+    # what it usually means (the kernel module is not loaded) and the checks to run, status kept
+    text = " ".join(data["messages"])
+    assert "kernel module is not loaded" in text and "DKMS" in text and "Secure Boot" in text
+    for check in ("lsmod | grep nvidia", "dkms status", "mokutil --sb-state"):
+        assert check in text
+
+
+def test_no_driver_capture_explains_the_kernel_module(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, data = doctor(capsys, "--host", str(DATA / "errors" / "no-driver.txt"))
+    assert code == 3 and data["status"] == "no-driver"
+    assert any("lsmod | grep nvidia" in m for m in data["messages"])
+    main(["doctor", "--host", str(DATA / "errors" / "no-driver.txt")])
+    out = capsys.readouterr().out
+    assert "not installed, or its kernel module not loaded" in out and "mokutil --sb-state" in out
 
 
 def test_missing_exit_3(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -99,6 +113,35 @@ def test_timeout_exit_3(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_capture_of_an_error_exit_3(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, data = doctor(capsys, "--host", str(DATA / "errors" / "driver-mismatch.txt"))
     assert code == 3 and data["status"] == "driver-mismatch"
+    # the NVML library version line of nvidia-smi's output is kept (the user-space side of the mismatch)
+    assert any(m.startswith("NVML library version: 580.173") for m in data["messages"]), data["messages"]
+    assert any("/proc/driver/nvidia/version" in m for m in data["messages"])
+
+
+def test_live_mismatch_keeps_the_nvml_library_version(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    smi = script(env / "nvidia-smi", f'cat "{DATA / "errors" / "driver-mismatch.txt"}"; exit 18')
+    code, data = doctor(capsys, "--nvidia-smi", str(smi))
+    assert code == 3 and data["status"] == "driver-mismatch"
+    assert any(m.startswith("NVML library version: 580.173") for m in data["messages"])
+
+
+def test_error_logs_are_not_captures(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Real error texts (shared/corpus/errors): never read as a headerless CSV; said to be no capture, with
+    `envkit explain`. nvidia-smi's own failure texts in that corpus are read as the state they report."""
+    from shared_data import require_shared
+
+    errors = require_shared() / "corpus" / "errors"
+    for name in ("4-libnvinfer-so8-error-loading-shared-libraries__NVIDIA-TensorRT-2596.txt",
+                 "2-sm86-not-compatible-rtx3090__pytorch-pytorch-51850.txt",
+                 "6-no-importer-registered-for-op-mish-opset9__onnx-onnx-tensorrt-465.txt",
+                 "7-libmamba-unsatisfiable-pytorch-cuda-121-vs-torchaudio-cu117__mhpi-hydroDL-24.txt"):
+        code, data = doctor(capsys, "--host", str(errors / name))
+        assert code == 2 and "not an nvidia-smi capture" in data["text"], (name, data)
+        assert "envkit explain" in (data["hint"] or "") and "without a header" not in data["text"]
+    code, data = doctor(capsys, "--host", str(
+        errors / "1-nvml-driver-library-mismatch-ci-log__mozilla-translations-1167.txt"))
+    assert code == 3 and data["status"] == "driver-mismatch"
+    assert any(m.startswith("NVML library version: 550.144") for m in data["messages"])
 
 
 @pytest.mark.parametrize(
