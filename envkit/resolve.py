@@ -346,37 +346,11 @@ def _pins(prof: Profile, ngc: Any, trt: TensorRTRelease, cuda: CudaRelease, rej:
         rej.add("profile", "pin:cuda", f"the profile allows CUDA {prof.cuda}", f"allow CUDA {cuda.version} in {where}")
 
 
-def _jetson(prof: Profile, matrix: Matrix, host: HostInfo) -> Resolution:
-    """A Jetson runs the TensorRT of its JetPack release (L4T): answer that stack, never a PyPI/conda route."""
-    from envkit.host.model import cc_key
-
-    jp = matrix.jetpack_for_l4t(host.l4t) if host.l4t else None
-    low = host.min_compute_capability()
-    if jp is None and low:
-        fits = matrix.jetpacks_for_cc(low)
-        jp = fits[0] if fits else None
-    res = Resolution(profile=prof.name, chosen=None, rejected=[], outside=[], host_summary=host.summary(),
-                     verified=True, notes=[])
-    if jp is None:
-        res.notes.append(f"Jetson: no JetPack release in the matrix for {(host.l4t and 'L4T ' + host.l4t) or low}")
-        return res
-    trt = matrix.tensorrt_release(jp.tensorrt)
-    res.chosen = Stack(jp.tensorrt, trt.version if trt else jp.tensorrt, jp.cuda, jp.cudnn, jp.python or "3",
-                       "jetpack", "unconfirmed" if jp.meta.unconfirmed else "confirmed")
-    how = f"L4T {host.l4t}" if host.l4t else f"the newest JetPack for compute capability {low}"
-    res.notes.append(f"Jetson: JetPack {jp.version} (L4T {jp.l4t}) fixes TensorRT {jp.tensorrt}, CUDA {jp.cuda}, "
-                     f"cuDNN {jp.cudnn or '?'} ({how}); install them with `apt install nvidia-jetpack`, not from "
-                     "PyPI or conda (their aarch64 TensorRT wheels are SBSA builds, not for Jetson)")
-    if prof.tensorrt and not in_any((prof.tensorrt,), jp.tensorrt):
-        res.notes.append(f"the profile asks for TensorRT {prof.tensorrt}; JetPack {jp.version} has {jp.tensorrt}")
-    if low and not any(cc_key(c) == cc_key(low) for c in jp.compute_capabilities):
-        res.notes.append(f"JetPack {jp.version} does not list compute capability {low}")
-    return res
-
-
 def resolve_profile(prof: Profile, matrix: Matrix, host: HostInfo | None) -> Resolution:
     if host is not None and host.machine_type == "jetson":
-        return _jetson(prof, matrix, host)
+        from envkit.resolve_jetson import resolve_jetson
+
+        return resolve_jetson(prof, matrix, host)
     ngc = _ngc(prof, matrix)
     _check_route_pin(prof, matrix)
     notes = [f"pinned to NGC {ngc.tag}: TensorRT {ngc.tensorrt}, CUDA {ngc.cuda}"] if ngc is not None else []

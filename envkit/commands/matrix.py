@@ -48,28 +48,34 @@ class MatrixSummary:
         rows = []
         for t in sorted(m.tensorrt, key=lambda r: _vkey(r.version)):
             cudas = [c.version for c in m.cuda_versions_for(t.cuda)]
-            cc = f"{t.min_compute_capability}-{t.max_compute_capability or '?'}"
+            cc = " ".join(t.architectures) if t.architectures else f"{t.min_compute_capability}+"
             py = f"{t.python[0]}-{t.python[-1]}" if t.python else "-"
             routes = ", ".join(f"{r.route}(cu{'/'.join(str(x) for x in r.cuda_majors)})" for r in t.routes)
             cudnn = ("required " if t.cudnn_required else "optional ") + ",".join(t.cudnn_versions) if (
                 t.cudnn_required or t.cudnn_versions) else "-"
-            flag = " *" if t.meta.unconfirmed or any(r.unconfirmed for r in t.routes) else ""
+            flag = (" *" if t.meta.unconfirmed or any(r.unconfirmed for r in t.routes) else "") + (
+                " (legacy)" if t.legacy else "")
             rows.append([t.version + flag, t.full_version, _ranges(cudas), cc, py, cudnn.strip(), routes])
         console.print(_table(console, "TensorRT", ["line", "full", "CUDA", "CC", "python", "cuDNN", "routes"], rows))
         crow = []
         for c in m.cuda:
             crow.append([
-                c.version + (" *" if c.meta.unconfirmed else ""),
+                c.version + (" *" if c.meta.unconfirmed else "") + (" (legacy)" if c.legacy else ""),
                 c.min_driver.get("linux", "-"),
-                m.minor_compat_driver(c.version) or "-",
+                c.min_driver.get("windows", "-"),
+                m.minor_compat_driver(c.version) or "none",
                 f"{m.cuda_min_cc(c) or '?'}-{c.max_compute_capability or '?'}",
             ])
-        console.print(_table(console, "CUDA", ["CUDA", "min driver (linux)", "minor-compat floor", "CC"], crow))
+        console.print(_table(console, "CUDA", ["CUDA", "min driver (linux)", "(windows)", "minor-compat floor", "CC"],
+                             crow))
         drow = [[d.version, d.full_version, ", ".join(d.cuda), ", ".join(d.pip.values())] for d in m.cudnn]
         console.print(_table(console, "cuDNN", ["line", "full", "CUDA", "pip"], drow))
         nrow = [[n.tag + (" *" if n.meta.unconfirmed else ""), n.tensorrt, n.cuda, n.cudnn or "-", n.python or "-"]
                 for n in m.ngc]
         console.print(_table(console, "NGC tensorrt containers", ["tag", "TensorRT", "CUDA", "cuDNN", "python"], nrow))
+        jrow = [[j.version + (" *" if j.meta.unconfirmed else ""), j.l4t, j.tensorrt, j.cuda, j.cudnn or "-",
+                 " ".join(j.compute_capabilities)] for j in m.jetpack]
+        console.print(_table(console, "JetPack (Jetson)", ["JetPack", "L4T", "TensorRT", "CUDA", "cuDNN", "CC"], jrow))
         console.print(f"{len(m.gpus)} GPU names, {len(m.precisions)} precisions; * = unconfirmed facts "
                       "(see `envkit matrix --json`)")
 

@@ -320,14 +320,15 @@ class Matrix:
         return None
 
     def jetpack_for_l4t(self, l4t: str) -> JetPackRelease | None:
-        """The JetPack release of an L4T release ("36.4.3", "R36.4.3", "36.4": newest of that line)."""
+        """The JetPack of an L4T release ("36.4.3", "R36.4.3"); else the newest JetPack of the same L4T major
+        that is not newer than it (L4T 35.4.1 -> JetPack 5.1's stack: same TensorRT, cuDNN, CUDA)."""
         text = l4t.strip().lstrip("Rr")
         try:
-            want = V(text).release
+            want = V(text)
         except ValueError:
             return None
-        exact = [j for j in self.jetpack if V(j.l4t).release == want]
-        pool = exact or [j for j in self.jetpack if V(j.l4t).release[: len(want)] == want]
+        exact = [j for j in self.jetpack if V(j.l4t).release == want.release]
+        pool = exact or [j for j in self.jetpack if V(j.l4t).release[0] == want.release[0] and V(j.l4t) <= want]
         return max(pool, key=lambda j: V(j.version)) if pool else None
 
     def jetpacks_for_cc(self, cc: str) -> list[JetPackRelease]:
