@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envkit.check.repodata import local_path
 from envkit.config import redact
+from envkit.engine.channels import local_path, mapped, split_package_url
 from envkit.errors import BundleVerifyError, ChannelError, InputError, InstallError
 from envkit.fsutil import sha256_file
 
 if TYPE_CHECKING:
     from envkit.check.steps import EnvUnit
+    from envkit.config import Config
     from envkit.engine.rattler_engine import Record
     from envkit.envfile import EnvFile
 
@@ -91,14 +92,16 @@ def _fetch(url: str, dest: Path, timeout: float = 60.0) -> None:
                            "is the channel (or mirror) reachable? `envkit check` tells which package is missing")
 
 
-def download_conda(records: list[Record], out: Path, workers: int = 8) -> list[dict[str, Any]]:
-    """Download every record into ``out/<subdir>/`` and check its sha256 against the lock."""
+def download_conda(records: list[Record], out: Path, workers: int = 8, config: Config | None = None) -> list[dict[str, Any]]:
+    """Download every record into ``out/<subdir>/`` (through the mirror map, the policy create and check
+    use) and check its sha256 against the lock."""
 
     def one(r: Record) -> dict[str, Any]:
         dest = out / r.subdir / r.file_name
         dest.parent.mkdir(parents=True, exist_ok=True)
         if not (dest.is_file() and r.sha256 and sha256_file(dest) == r.sha256):
-            _fetch(r.url, dest)
+            base, subdir, filename = split_package_url(r.url)
+            _fetch(f"{mapped(base, config).url}/{subdir}/{filename}", dest)
         got = sha256_file(dest)
         if r.sha256 and got != r.sha256:
             dest.unlink(missing_ok=True)
@@ -180,12 +183,9 @@ def verify_bundle(out: Path) -> tuple[int, list[str]]:
 
 
 def make_bundle(unit: EnvUnit, out: Path, *, pip_index: str, env_vars: dict[str, str] | None = None,
-                options: str = "") -> BundleReport:
-    import asyncio
-
-    from rattler.index import index_fs
-
-    from envkit.engine.lockfile import read_lock, write_lock
+                options: str = "", config: Config | None = None) -> BundleReport:
+    from envkit.engine.lockfile import read_lock, rebased, write_lock
+    from envkit.engine.repodata import index_channel
     from envkit.envfile import read_env_file
 
     start = time.perf_counter()
@@ -204,10 +204,10 @@ def make_bundle(unit: EnvUnit, out: Path, *, pip_index: str, env_vars: dict[str,
         raise InputError(f"{out} exists and is not an envkit bundle", "pick an empty or new directory for --out")
     out.mkdir(parents=True, exist_ok=True)
     report = BundleReport(out, unit.name, options)
-    report.conda = download_conda(lock.records, out)
+    report.conda = download_conda(lock.records, out, config=config)
     for sub in {"noarch", lock.target.platform}:
         (out / sub).mkdir(exist_ok=True)
-    asyncio.run(index_fs(out, write_zst=False, write_shards=False, force=True))
+    index_channel(out)
     python = next((r.version for r in lock.records if r.name == "python"), None)
     py_mm = ".".join(python.split(".")[:2]) if python else None
     wheels_dir = out / "wheels"
@@ -218,7 +218,7 @@ def make_bundle(unit: EnvUnit, out: Path, *, pip_index: str, env_vars: dict[str,
     shutil.copyfile(unit.lock_path, out / "original" / "envkit.lock")
     channel = out.as_uri()
     (out / "environment.yml").write_text(_env_text(env, channel, wheels_dir if report.wheels else None))
-    write_lock(_rebased(lock.records, channel), lock.target, [channel], out / "envkit.lock")
+    write_lock(rebased(lock.records, channel), lock.target, [channel], out / "envkit.lock")
     files = {item["file"]: item["sha256"] for item in report.conda + report.wheels}
     for rel in ("environment.yml", "envkit.lock", "original/environment.yml", "original/envkit.lock"):
         files[rel] = sha256_file(out / rel)
@@ -239,15 +239,3 @@ def make_bundle(unit: EnvUnit, out: Path, *, pip_index: str, env_vars: dict[str,
                                 "fetch the bundle again (envkit bundle NAME --out DIR)")
     report.seconds = time.perf_counter() - start
     return report
-
-
-def _rebased(records: list[Record], channel: str) -> list[Record]:
-    from rattler import RepoDataRecord
-
-    from envkit.engine.rattler_engine import Record as Rec
-
-    out = []
-    for r in records:
-        raw = RepoDataRecord(r.raw, r.file_name, f"{channel}/{r.subdir}/{r.file_name}", channel + "/")
-        out.append(Rec.from_rattler(raw))
-    return out

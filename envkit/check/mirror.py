@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from envkit.check.repodata import Repodata, RepodataCache, channel_url, split_package_url
 from envkit.config import redact
+from envkit.engine.channels import channel_url, mapped, split_package_url
+from envkit.engine.repodata import Repodata, RepodataCache
 from envkit.errors import InputError
 
 if TYPE_CHECKING:
     from envkit.check.steps import EnvUnit
     from envkit.config import Config
+    from envkit.engine.types import Record
 
 OK, MISSING, DIFFERS, NO_UPSTREAM, UNREACHABLE = "present", "missing-on-mirror", "sha256-differs", "missing-upstream", (
     "unreachable"
@@ -80,7 +82,7 @@ class ChannelAge:
     @property
     def lag_seconds(self) -> float | None:
         """How far the mirror's repodata is behind upstream's (Last-Modified, else newest package)."""
-        from envkit.check.repodata import Fetched
+        from envkit.httpcache import Fetched
 
         up = Fetched("", None, False, "", None, self.upstream_last_modified).last_modified_ts
         mi = Fetched("", None, False, "", None, self.mirror_last_modified).last_modified_ts
@@ -135,21 +137,17 @@ def pinned_packages(unit: EnvUnit, channels_override: list[str] | None = None) -
     return out
 
 
-def _matching(rd: Repodata, p: Pinned) -> list[Any]:
+def _matching(rd: Repodata, p: Pinned) -> list[Record]:
     """Records on ``rd`` for an environment.yml pin (name, version prefix, build)."""
-    if not rd.available:
-        return []
-    from rattler import PackageName
-
     from envkit.versions import V
 
     want = V(p.version).release
     out = []
-    for rec in rd.sparse().load_records(PackageName(p.name)):
+    for rec in rd.records(p.name):
         try:
-            ok = V(str(rec.version)).release[: len(want)] == want
+            ok = V(rec.version).release[: len(want)] == want
         except ValueError:
-            ok = str(rec.version) == p.version
+            ok = rec.version == p.version
         if ok and (p.build is None or rec.build == p.build):
             out.append(rec)
     return out
@@ -192,9 +190,9 @@ def compare(
     return reports, list(pairs.values())
 
 
-def _verdict(rep: PackageReport, u_rec: Any, m_rec: Any, locked_sha: str | None) -> PackageReport:
-    rep.upstream_sha256 = u_rec.sha256.hex() if u_rec is not None and u_rec.sha256 else None
-    rep.mirror_sha256 = m_rec.sha256.hex() if m_rec is not None and m_rec.sha256 else None
+def _verdict(rep: PackageReport, u_rec: Record | None, m_rec: Record | None, locked_sha: str | None) -> PackageReport:
+    rep.upstream_sha256 = u_rec.sha256 if u_rec is not None else None
+    rep.mirror_sha256 = m_rec.sha256 if m_rec is not None else None
     if u_rec is None:
         rep.status, rep.reason = NO_UPSTREAM, f"not on upstream {redact(rep.upstream)}"
         if m_rec is None:
@@ -224,9 +222,9 @@ def mirror_map(config: Config | None, mirror: str | None, upstream: str | None) 
         raise InputError("no mirror to check", "pass --mirror URL, or configure [mirrors] in envkit.toml")
 
     def from_config(ch: str) -> str | None:
-        found = config.mirror_for(ch)
-        if found:
-            return found
+        found = mapped(ch, config)  # the one channel-and-mirror policy (create, check, bundle)
+        if found.mirror:
+            return found.url
         for name, url in config.mirrors.items():
             if channel_url(name) == channel_url(ch):
                 return url

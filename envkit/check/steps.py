@@ -1,20 +1,18 @@
-"""The five checks of ``envkit check``, per environment and target, run in parallel.
+"""The five checks of ``envkit check``, per environment and machine (a ``--target`` / ``targets:`` spec), in parallel.
 
-1. ``matrix``: the matrix (envkit.resolve, with a GPU-less host built from the target) still accepts the
+1. ``matrix``: the matrix (envkit.resolve, with the machine's facts: ``Machine.host_facts``) still accepts the
    pinned stack; 2. ``generated``: environments/NAME/environment.yml is current and not hand-edited;
-3. ``solve``: the conda part solves (dry run) for the target's platform and virtual packages;
+3. ``solve``: the conda part solves (dry run, ``engine.solve.solve_repodata``) for ``machine.solve_target()``;
 4. ``lock``: the lock satisfies the file and every locked file is still on its channel (same sha256);
 5. ``pip``: every pinned pip requirement exists on the index (metadata only).
 
 Repodata comes from ``RepodataCache`` (fetched once per channel and subdir, cached on disk), so
-all workers share one fetch; solves run in worker threads, each in its own ``asyncio.run``.
+all workers share one fetch (``envkit.engine.repodata``); solves run in worker threads.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,8 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from envkit.check.pins import file_fits, file_version, pin_admits, pinned_stack, same_stack
-from envkit.check.repodata import PipIndex, Repodata, RepodataCache, channel_url, split_package_url
+from envkit.check.pipindex import PipIndex
 from envkit.config import redact, redact_text
+from envkit.engine.channels import Channel, channels_for, mapped, split_package_url
+from envkit.engine.repodata import Repodata, RepodataCache
 from envkit.host.machines import Machine
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ T = TypeVar("T")
 @dataclass
 class Row:
     environment: str
-    target: str
+    target: str  # the machine's label (the spec as written)
     step: str
     status: str
     reason: str = ""
@@ -68,25 +68,13 @@ class EnvUnit:
     name: str
     env_path: Path
     profile: Any | None = None  # envkit.profile.Profile
-    targets: list[Machine] = field(default_factory=list)
+    machines: list[Machine] = field(default_factory=list)  # what it must run on (envkit.host.policy)
 
     @property
     def lock_path(self) -> Path:
         from envkit.engine.lockfile import lock_paths
 
         return lock_paths(self.env_path)[0]
-
-
-@dataclass
-class Channel:
-    """A channel as written and the URL actually used (the mirror, when one is configured)."""
-
-    name: str
-    url: str
-    mirror: bool
-
-    def describe(self) -> str:
-        return f"mirror {redact(self.url)} (of {redact(self.name)})" if self.mirror else redact(self.url)
 
 
 class Memo:
@@ -112,7 +100,9 @@ class Memo:
         return value
 
 
-class Checker:
+class CheckRun:
+    """One ``envkit check`` run: the five checks for every (environment, machine), sharing one repodata cache."""
+
     def __init__(
         self,
         settings: Settings,
@@ -137,7 +127,7 @@ class Checker:
 
     # ---- orchestration -------------------------------------------------------------------
     def run(self, units: list[EnvUnit]) -> list[Row]:
-        jobs = [(u, t) for u in units for t in u.targets]
+        jobs = [(u, t) for u in units for t in u.machines]
         if not jobs:
             return []
         workers = self.workers or min(16, len(jobs))
@@ -155,7 +145,7 @@ class Checker:
             if env is None or isinstance(env, Exception):
                 continue
             for ch in self.channels(env):
-                for t in u.targets:
+                for t in u.machines:
                     keys[(ch.url, t.platform)] = None
                 keys[(ch.url, "noarch")] = None
             for dep in env.pip:
@@ -167,7 +157,7 @@ class Checker:
         fetches += [functools.partial(self.pip.project, idx, name) for idx, name in pips]
         return fetches
 
-    def check_one(self, unit: EnvUnit, target: Machine) -> list[Row]:
+    def check_one(self, unit: EnvUnit, machine: Machine) -> list[Row]:
         rows: list[Row] = []
         env = self._env(unit)
         for step, fn in (
@@ -183,10 +173,10 @@ class Checker:
                 status, reason, cached = FAIL, f"cannot read {unit.env_path}: {env}", False
             else:
                 try:
-                    status, reason, cached = fn(unit, env, target)  # type: ignore[arg-type]
+                    status, reason, cached = fn(unit, env, machine)  # type: ignore[arg-type]
                 except Exception as exc:  # one broken check must not hide the others
                     status, reason, cached = FAIL, redact_text(f"{type(exc).__name__}: {exc}"), False
-            rows.append(Row(unit.name, target.label, step, status, reason, cached))
+            rows.append(Row(unit.name, machine.label, step, status, reason, cached))
         return rows
 
     def _env(self, unit: EnvUnit) -> EnvFile | Exception | None:
@@ -205,20 +195,11 @@ class Checker:
         return self.memo.get("matrix", lambda: load_for(self.settings))
 
     def channels(self, env: EnvFile) -> list[Channel]:
-        names = self.channels_override or env.channels or (self.config.channels if self.config else []) or ["conda-forge"]
-        out = []
-        for name in names:
-            mirror = self.config.mirror_for(name) if self.config and not self.channels_override else None
-            out.append(Channel(name, channel_url(mirror or name), mirror is not None))
-        return out
-
-    def _mirror_of(self, url: str) -> Channel:
-        """A locked package's channel base URL mapped through the mirror config."""
-        mirror = self.config.mirror_for(url) if self.config else None
-        return Channel(url, channel_url(mirror or url), mirror is not None)
+        """The channels the checks read: the one policy create uses (``envkit.engine.channels``)."""
+        return channels_for(env.channels, self.channels_override, self.config)
 
     # ---- 1. matrix -------------------------------------------------------------------------
-    def step_matrix(self, unit: EnvUnit, env: EnvFile, target: Machine) -> tuple[str, str, bool]:
+    def step_matrix(self, unit: EnvUnit, env: EnvFile, machine: Machine) -> tuple[str, str, bool]:
         trt, cuda = pinned_stack(env)
         if trt is None:
             return SKIP, "no TensorRT pin in the environment", False
@@ -227,23 +208,23 @@ class Checker:
 
         matrix = self.matrix()
         prof = unit.profile or Profile(name=unit.name, path=str(unit.env_path), channels=tuple(env.channels))
-        host = target.host_facts(cuda)
+        host = machine.host_facts(cuda)
         res = resolve_profile(prof, matrix, host)
-        prefix = f"{target.note}; " if target.note else ""
+        prefix = f"{machine.note}; " if machine.note else ""
         ignore = {"older"} if unit.profile is not None else {"older", "profile", "route"}
         stack = f"TensorRT {trt}" + (f" + CUDA {cuda}" if cuda else "")
         if res.chosen is not None and same_stack(res.chosen.tensorrt, res.chosen.cuda, trt, cuda):
-            return PASS, f"{stack}: the matrix picks it for {target.label}", False
+            return PASS, f"{stack}: the matrix picks it for {machine.label}", False
         for rej in [*res.rejected, *res.outside]:
             if same_stack(str(rej.candidate.get("tensorrt")), str(rej.candidate.get("cuda")), trt, cuda):
                 if set(rej.kinds) <= ignore:
                     newer = f" (it would now pick {res.chosen.label()})" if res.chosen else ""
                     return PASS, f"{stack}: accepted{newer}", False
-                return FAIL, prefix + f"{stack} rejected for {target.label}: " + "; ".join(rej.reasons), False
+                return FAIL, prefix + f"{stack} rejected for {machine.label}: " + "; ".join(rej.reasons), False
         return FAIL, prefix + f"the matrix no longer lists {stack}", False
 
     # ---- 2. generated ----------------------------------------------------------------------
-    def step_generated(self, unit: EnvUnit, env: Any, target: Machine) -> tuple[str, str, bool]:
+    def step_generated(self, unit: EnvUnit, env: Any, machine: Machine) -> tuple[str, str, bool]:
         if unit.profile is None:
             return SKIP, "not generated from a profile", False
         from envkit.generate import edited_by_hand, is_current
@@ -256,9 +237,9 @@ class Checker:
         if self.memo.get(("current", unit.name), lambda: is_current(unit.name, self.settings, self._fleet(unit))):
             return PASS, "regenerating gives the same packages", False
         _trt, cuda = pinned_stack(env) if env is not None else (None, None)
-        host = target.host_facts(cuda)
+        host = machine.host_facts(cuda)
         if is_current(unit.name, self.settings, host):
-            return PASS, f"regenerating for {target.label} gives the same packages", False
+            return PASS, f"regenerating for {machine.label} gives the same packages", False
         return FAIL, f"stale: the matrix or the profile changed; run `envkit generate {unit.name}`", False
 
     def _fleet(self, unit: EnvUnit) -> HostInfo | None:
@@ -283,65 +264,58 @@ class Checker:
                         errors.append(msg)
         return rds, errors, any(rd.from_cache for rd in rds)
 
-    def step_solve(self, unit: EnvUnit, env: EnvFile, target: Machine) -> tuple[str, str, bool]:
+    def step_solve(self, unit: EnvUnit, env: EnvFile, machine: Machine) -> tuple[str, str, bool]:
         if not env.conda:
             return SKIP, "no conda dependencies", False
         chans = self.channels(env)
-        rds, errors, cached = self._repodata(chans, [target.platform, "noarch"])
+        rds, errors, cached = self._repodata(chans, [machine.platform, "noarch"])
         if any(not rd.available for rd in rds):
             return FAIL, "; ".join(errors) or "repodata unavailable", cached
         _trt, cuda = pinned_stack(env)
-        solve_target = target.solve_target(cuda)
+        solve_target = machine.solve_target(cuda)
         specs = [d.raw.split("::", 1)[1].strip() if "::" in d.raw else d.raw.strip() for d in env.conda]
-        status, reason = self._solve(specs, rds, solve_target, chans, target)
+        status, reason = self._solve(specs, rds, solve_target, chans, machine)
         if errors:
             when = " (against cached repodata)" if cached else ""
             return FAIL, "; ".join(errors) + f"; {reason}{when}", cached
         return status, reason, cached
 
     def _solve(self, specs: list[str], rds: list[Repodata], solve_target: Target, chans: list[Channel],
-               target: Machine) -> tuple[str, str]:
-        import rattler
-        from rattler.exceptions import SolverError
-
-        from envkit.engine.solve import explain_solver_error, rattler_virtual_packages
+               machine: Machine) -> tuple[str, str]:
+        from envkit.engine.solve import NoSolution, solve_repodata
 
         try:
-            records = asyncio.run(
-                rattler.solve_with_sparse_repodata(specs, [rd.sparse() for rd in rds], virtual_packages=rattler_virtual_packages(solve_target))
-            )
-        except SolverError as exc:
-            text = redact_text(str(exc))
-            short, fact = explain_solver_error(text, solve_target)
-            missing = re.findall(r"No candidates were found for ([^\s.]+)", text)
+            records = solve_repodata(specs, rds, solve_target)
+        except NoSolution as exc:
             mirrors = [c for c in chans if c.mirror]
-            if missing and mirrors:
+            if exc.missing and mirrors:
                 where = ", ".join(c.describe() for c in mirrors)
-                return FAIL, f"{', '.join(dict.fromkeys(missing))} missing on {where} for {target.platform}"
-            if solve_target.virtual("__cuda") is None and "__cuda" in text:
-                fact = "no __cuda: " + (target.note or "the target gives no CUDA version") + ", and CUDA packages need one"
-            head = f"no solution for {target.label}" + (f": {fact}" if fact else "")
-            return FAIL, head + "\n" + short
+                return FAIL, f"{', '.join(exc.missing)} missing on {where} for {machine.platform}"
+            fact = exc.fact
+            if solve_target.virtual("__cuda") is None and "__cuda" in exc.text:
+                fact = "no __cuda: " + (machine.note or "the machine gives no CUDA version") + ", and CUDA packages need one"
+            head = f"no solution for {machine.label}" + (f": {fact}" if fact else "")
+            return FAIL, head + "\n" + exc.short
         except Exception as exc:
             return FAIL, redact_text(f"solve failed: {exc}")
-        picked = {r.name.normalized: str(r.version) for r in records}
+        picked = {r.name: r.version for r in records}
         shown = ", ".join(f"{n} {picked[n]}" for n in ("tensorrt", "libnvinfer", "cuda-version", "cudnn") if n in picked)
         return PASS, f"{len(records)} packages" + (f" ({shown})" if shown else "")
 
     # ---- 4. lock ---------------------------------------------------------------------------
-    def step_lock(self, unit: EnvUnit, env: EnvFile, target: Machine) -> tuple[str, str, bool]:
+    def step_lock(self, unit: EnvUnit, env: EnvFile, machine: Machine) -> tuple[str, str, bool]:
         path = unit.lock_path
         if not path.is_file():
             return SKIP, f"no lock ({path.name}); `envkit create` writes it", False
         from envkit.engine.lockfile import lock_mismatches, read_lock
 
         lock = self.memo.get(("lock", str(path)), lambda: read_lock(path, channels=env.channels))
-        if lock.target.platform != target.platform:
+        if lock.target.platform != machine.platform:
             return SKIP, f"the lock is for {lock.target.platform}", False
         mism = lock_mismatches(lock, env)
         if mism:
-            mapped = [c.url for c in self.channels(env)]
-            if not lock_mismatches(lock, env, mapped):
+            urls = [c.url for c in self.channels(env)]
+            if not lock_mismatches(lock, env, urls):
                 mism = []
         if mism:
             return FAIL, "stale lock: " + "; ".join(mism[:4]) + (" ..." if len(mism) > 4 else ""), False
@@ -351,7 +325,7 @@ class Checker:
         cached = False
         for rec in lock.records:
             base, subdir, filename = split_package_url(rec.url)
-            ch = self._mirror_of(base)
+            ch = mapped(base, self.config)
             rd = self.repodata.get(ch.url, subdir)
             cached = cached or rd.from_cache
             if rd.error and rd.error not in errors:
@@ -362,9 +336,9 @@ class Checker:
             where = ch.describe()
             if found is None:
                 missing.setdefault(where, []).append(f"{filename} ({subdir})")
-            elif rec.sha256 and found.sha256 and found.sha256.hex() != rec.sha256:
+            elif rec.sha256 and found.sha256 and found.sha256 != rec.sha256:
                 differs.setdefault(where, []).append(
-                    f"{filename} ({subdir}): lock {rec.sha256[:12]}…, channel {found.sha256.hex()[:12]}…"
+                    f"{filename} ({subdir}): lock {rec.sha256[:12]}…, channel {found.sha256[:12]}…"
                 )
         parts = [f"missing on {w}: {', '.join(fs)}" for w, fs in missing.items()]
         parts += [f"sha256 differs on {w}: {', '.join(fs)}" for w, fs in differs.items()]
@@ -373,7 +347,7 @@ class Checker:
         return PASS, f"{len(lock.records)} locked packages present with the same sha256", cached
 
     # ---- 5. pip ----------------------------------------------------------------------------
-    def step_pip(self, unit: EnvUnit, env: EnvFile, target: Machine) -> tuple[str, str, bool]:
+    def step_pip(self, unit: EnvUnit, env: EnvFile, machine: Machine) -> tuple[str, str, bool]:
         deps = [d for d in env.pip if d.name]
         if not deps:
             return SKIP, "no pip dependencies", False
@@ -404,8 +378,8 @@ class Checker:
             if not files:
                 shown = ", ".join(redact(i) for i in indexes)
                 problems.append(f"{dep.name}=={version} not found on {shown}" + (f" ({'; '.join(errs)})" if errs else ""))
-            elif not any(file_fits(f, target.platform) for f in files):
-                problems.append(f"{dep.name}=={version} has no file for {target.platform} ({', '.join(files[:3])})")
+            elif not any(file_fits(f, machine.platform) for f in files):
+                problems.append(f"{dep.name}=={version} has no file for {machine.platform} ({', '.join(files[:3])})")
         if problems:
             return FAIL, "; ".join(problems), cached
         extra = f"; {unpinned} unpinned not checked" if unpinned else ""

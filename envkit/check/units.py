@@ -1,4 +1,4 @@
-"""Which environments ``check`` / ``mirror-check`` / ``bundle`` look at, and with which targets."""
+"""Which environments ``check`` / ``mirror-check`` / ``bundle`` look at, and on which machines."""
 
 from __future__ import annotations
 
@@ -72,11 +72,11 @@ def select_units(settings: Settings, names: list[str], all_: bool, files: list[s
     return out
 
 
-def assign_targets(units: list[EnvUnit], settings: Settings, specs: list[str]) -> None:
+def assign_machines(units: list[EnvUnit], settings: Settings, specs: list[str]) -> None:
     """The machines each unit is checked on (``envkit.host.policy``): --target for every unit, else the
     profile's ``targets:`` (or its platforms), else linux-64."""
     from envkit.host.policy import machines_for
 
     given = machines_for(settings, specs=specs).machines if specs else None
     for u in units:
-        u.targets = list(given) if given is not None else machines_for(settings, profile=u.profile, each=True).machines
+        u.machines = list(given) if given is not None else machines_for(settings, profile=u.profile, each=True).machines

@@ -68,7 +68,8 @@ def run(args: argparse.Namespace, settings: Settings) -> BundleResult | SimpleRe
     (unit,) = select_units(settings, [args.name], False, [])
     env = settings.env or {}
     index = env.get("ENVKIT_PIP_INDEX_URL") or env.get("PIP_INDEX_URL") or DEFAULT_PIP_INDEX
+    from envkit.config import load_config
     from envkit.context import global_options
 
     return BundleResult(make_bundle(unit, args.out, pip_index=index, env_vars=env or None,
-                                    options=global_options(settings)))
+                                    options=global_options(settings), config=load_config(settings)))

@@ -125,17 +125,17 @@ class CheckResult:
 
 def run(args: argparse.Namespace, settings: Settings) -> CheckResult:
     from envkit.check.junit import write_junit
-    from envkit.check.steps import Checker
-    from envkit.check.units import assign_targets, select_units
+    from envkit.check.steps import CheckRun
+    from envkit.check.units import assign_machines, select_units
     from envkit.config import load_config, redact
 
     start = time.perf_counter()
     config = load_config(settings)
     offline = bool(getattr(args, "offline", False) or config.offline)
     units = select_units(settings, list(args.names or []), bool(args.all), list(args.file or []))
-    assign_targets(units, settings, list(args.target or []))
+    assign_machines(units, settings, list(args.target or []))
     workers = (settings.env or {}).get("ENVKIT_CHECK_WORKERS", "")
-    checker = Checker(settings, config=config, channels=list(args.channel or []), offline=offline,
+    checker = CheckRun(settings, config=config, channels=list(args.channel or []), offline=offline,
                       workers=int(workers) if workers.isdigit() and int(workers) > 0 else None)
     rows = checker.run(units)
     seconds = time.perf_counter() - start

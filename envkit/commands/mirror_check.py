@@ -89,9 +89,9 @@ class MirrorCheckResult:
 
 def run(args: argparse.Namespace, settings: Settings) -> MirrorCheckResult:
     from envkit.check.mirror import compare, mirror_map, pinned_packages
-    from envkit.check.repodata import RepodataCache
     from envkit.check.units import project_units, select_units
     from envkit.config import load_config
+    from envkit.engine.repodata import RepodataCache
 
     start = time.perf_counter()
     config = load_config(settings)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from envkit.config import Config, load_config, redact
+from envkit.config import load_config, redact
 from envkit.context import Settings
 from envkit.engine.types import Reporter
 from envkit.envs import env_dir_for, in_conda_envs_dirs, read_record, staging_dir, validate_name, validate_prefix
@@ -109,21 +109,6 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def resolve_channels(env_channels: list[str], override: list[str], config: Config) -> tuple[list[str], dict[str, str]]:
-    """(channels to use, {mirror url: channel it stands for})."""
-    chosen = list(override) or list(env_channels) or list(config.channels)
-    out: list[str] = []
-    mirrored: dict[str, str] = {}
-    for c in chosen:
-        m = config.mirror_for(c)
-        if m:
-            mirrored[m] = c
-            out.append(m)
-        else:
-            out.append(c)
-    return out, mirrored
-
-
 def _step(reporter: Reporter | None, name: str, detail: str = "") -> None:
     if reporter is not None:
         reporter.step(name, detail)
@@ -186,7 +171,10 @@ def create_env(request: CreateRequest, settings: Settings, reporter: Reporter | 
     env_file = read_env_file(env_path)
     name, prefix = _target_path(request, env_file.name if request.file is None else None, settings)
     config = load_config(settings)
-    channels, mirrored = resolve_channels(env_file.channels, request.channels, config)
+    from envkit.engine.channels import channels_for, mirrored_names
+
+    chans = channels_for(env_file.channels, request.channels, config)  # the one channel-and-mirror policy
+    channels, mirrored = [c.url for c in chans], mirrored_names(chans)
     offline = request.offline or config.offline
     from envkit.engine.paths import lock_paths
 
@@ -301,7 +289,7 @@ def _build(
         _step(reporter, "solve", f"{len(env_file.conda)} specs, {', '.join(result.channels)}")
         specs = [d.raw.strip() for d in env_file.conda]
         try:
-            records = solve(specs, channels, target, cache_dir=cache_dir, offline=offline, mirrored=mirrored)
+            records = solve(specs, channels, target, cache_dir=settings.cache_dir, offline=offline, mirrored=mirrored)
         except BaseException:
             if ahead is not None:
                 ahead.wait()
@@ -405,4 +393,4 @@ def _smoke(staging: Path, result: CreateResult, reporter: Reporter | None) -> di
     return data
 
 
-__all__ = ["CreateRequest", "CreateResult", "EnvkitError", "InstallError", "create_env", "resolve_channels"]
+__all__ = ["CreateRequest", "CreateResult", "EnvkitError", "InstallError", "create_env"]

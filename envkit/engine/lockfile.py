@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from envkit.config import redact
+from envkit.engine.channels import channel_url
 from envkit.engine.paths import lock_paths
-from envkit.engine.solve import channel_url
 from envkit.engine.types import Record, Target
 from envkit.envfile import EnvFile
 from envkit.errors import InputError
@@ -144,7 +144,7 @@ def lock_mismatches(lock: Lock, env_file: EnvFile, channels: list[str] | None = 
 
     reasons: list[str] = []
     want = [redact(channel_url(c)).rstrip("/") for c in (channels if channels is not None else env_file.channels)]
-    have = [c.rstrip("/") for c in lock.channels]
+    have = [redact(channel_url(c)) for c in lock.channels]  # older locks may name a channel ("conda-forge")
     if have and want and want != have:
         reasons.append(f"channels changed: lock has {', '.join(have)}, the file asks for {', '.join(want)}")
     by_name: dict[str, list[Record]] = {}
@@ -169,3 +169,12 @@ def lock_mismatches(lock: Lock, env_file: EnvFile, channels: list[str] | None = 
 
 def lock_matches(lock: Lock, env_file: EnvFile, channels: list[str] | None = None) -> bool:
     return not lock_mismatches(lock, env_file, channels)
+
+
+def rebased(records: list[Record], channel: str) -> list[Record]:
+    """The records as found on ``channel`` (same files, URLs into that channel): a bundle's lock."""
+    from rattler import RepoDataRecord
+
+    return [Record.from_rattler(RepoDataRecord(r.raw, r.file_name, f"{channel}/{r.subdir}/{r.file_name}", channel + "/"))
+            for r in records]
+

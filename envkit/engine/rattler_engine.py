@@ -26,8 +26,9 @@ from __future__ import annotations
 
 from envkit.engine.activation import activation_script
 from envkit.engine.cache import CacheStamper, stamp_cache, verify_cache
+from envkit.engine.channels import channel_url
 from envkit.engine.install import disk_full, install, install_error
-from envkit.engine.solve import channel_url, explain_solver_error, solve
+from envkit.engine.solve import explain_solver_error, solve
 from envkit.engine.types import InstallStats, Record, Reporter, Target, VirtualPackage
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""Solving with py-rattler, and translating solver / gateway failures into envkit errors.
+"""Solving with py-rattler (one path: sparse repodata from ``envkit.engine.repodata``), and translating solver
+and channel failures into envkit errors.
 
 rattler is imported inside functions only.
 """
@@ -11,18 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from envkit.config import redact, redact_text
+from envkit.engine.channels import channel_url
+from envkit.engine.repodata import Repodata, RepodataCache
 from envkit.engine.types import Record, Target, says_not_found, says_unreachable
 from envkit.errors import ChannelError, EnvkitError, SolveError
-
-
-def channel_url(channel: str) -> str:
-    """A channel as rattler should see it: local paths become ``file://`` URLs."""
-    if "://" in channel:
-        return channel.rstrip("/")
-    p = Path(channel).expanduser()
-    if channel.startswith(("/", ".", "~")) or p.is_dir():
-        return p.resolve().as_uri()
-    return channel
 
 
 def rattler_virtual_packages(target: Target) -> list[Any]:
@@ -32,15 +25,6 @@ def rattler_virtual_packages(target: Target) -> list[Any]:
 
     return [GenericVirtualPackage(PackageName(vp.name), Version(vp.version), BuildString(vp.build))
             for vp in target.virtual_packages]
-
-
-def _gateway(cache_dir: Path, offline: bool) -> Any:
-    """A fresh Gateway per solve: no stale in-memory repodata (file:// channels are re-read)."""
-    from rattler import Gateway
-    from rattler.repo_data.gateway import SourceConfig
-
-    cfg = SourceConfig(cache_action="force-cache-only") if offline else SourceConfig()
-    return Gateway(cache_dir=cache_dir / "repodata", default_config=cfg)
 
 
 # --------------------------------------------------------------------------- errors
@@ -79,26 +63,26 @@ def _missing_names(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _channel_error(exc: BaseException, channels: Sequence[str], offline: bool) -> EnvkitError:
-    msg = redact_text(str(exc))
-    shown = ", ".join(redact(c) for c in channels)
-    low = msg.lower()
-    if offline and ("no usable repodata cache" in low or "cache" in low):
+def _fetch_error(rd: Repodata, offline: bool) -> ChannelError:
+    """A channel subdir that could not be read, as the error create reports."""
+    shown = redact(rd.channel)
+    why = rd.error or f"no {rd.subdir}/repodata.json"
+    if offline:
         return ChannelError(
-            f"offline: no cached repodata for {shown}",
+            f"offline: no cached repodata for {shown} ({rd.subdir})",
             hint="run once online (or point --channel at a local file:// channel) before using --offline",
         )
-    if says_unreachable(low):
+    if rd.fetched.status == "unreachable" or says_unreachable(why.lower()):
         return ChannelError(
-            f"channel unreachable: {shown}\n  {msg.splitlines()[0] if msg else ''}",
+            f"channel unreachable: {shown}\n  {why}",
             hint="check the URL, the network or the mirror map in envkit.toml; --offline uses cached repodata",
         )
-    if says_not_found(low):
+    if says_not_found(why.lower()) or rd.fetched.status == "missing":
         return ChannelError(
-            f"channel or platform subdir missing: {shown}\n  {msg.splitlines()[0] if msg else ''}",
+            f"channel or platform subdir missing: {shown}\n  {why}",
             hint="a conda channel needs <url>/noarch/repodata.json and <url>/<platform>/repodata.json",
         )
-    return ChannelError(f"cannot read channel(s) {shown}: {msg}", hint="check the channel URLs and the mirror map")
+    return ChannelError(f"cannot read channel {shown}: {why}", hint="check the channel URLs and the mirror map")
 
 
 def _run(coro: Any) -> Any:
@@ -110,6 +94,34 @@ def _run(coro: Any) -> Any:
 # --------------------------------------------------------------------------- solve
 
 
+class NoSolution(SolveError):
+    """The solver found no solution; ``text`` is its (redacted) explanation, ``missing`` the names it found
+    no candidates for. ``solve`` turns it into create's message; check words it per target."""
+
+    def __init__(self, text: str, target: Target) -> None:
+        self.text, self.missing = text, _missing_names(text)
+        self.short, self.fact = explain_solver_error(text, target)
+        super().__init__("the conda solve found no solution" + (f": {self.fact}" if self.fact else "") + "\n" + self.short,
+                         hint="relax the pins in the environment file")
+
+
+def solve_repodata(specs: list[str], repodata: Sequence[Repodata], target: Target, *,
+                   locked: Sequence[Record] | None = None) -> list[Record]:
+    """The one solve: ``specs`` over the given channel subdirs' repodata for ``target`` (rattler's
+    ``solve_with_sparse_repodata``). Raises ``NoSolution``."""
+    import rattler
+    from rattler.exceptions import SolverError
+
+    try:
+        raw = _run(rattler.solve_with_sparse_repodata(
+            specs, [rd.sparse() for rd in repodata], locked_packages=[r.raw for r in locked or ()] or None,
+            virtual_packages=rattler_virtual_packages(target),
+        ))
+    except SolverError as exc:
+        raise NoSolution(redact_text(str(exc)), target)
+    return [Record.from_rattler(r) for r in raw]
+
+
 def solve(
     specs: list[str],
     channels: list[str],
@@ -117,62 +129,53 @@ def solve(
     *,
     cache_dir: Path,
     offline: bool = False,
-    locked: list[Any] | None = None,
+    locked: list[Record] | None = None,
     mirrored: dict[str, str] | None = None,
 ) -> list[Record]:
-    """Solve ``specs`` against ``channels`` for ``target``.
+    """Solve ``specs`` against ``channels`` for ``target``, reading repodata through ``RepodataCache(cache_dir)``;
+    any channel subdir that cannot be read is a ``ChannelError`` (create never solves on stale repodata unless
+    ``offline``).
 
     ``mirrored`` maps a channel URL actually used to the name it stands for (conda-forge -> mirror URL),
     so that a package the solver cannot find is reported as missing on that mirror.
     """
-    import rattler
-    from rattler.exceptions import GatewayError, SolverError
-
     urls = [channel_url(c) for c in channels]
     if not urls:
         raise SolveError("no channels to solve against", hint="add channels: to the environment file or pass --channel")
-    locked_raw = [r.raw if isinstance(r, Record) else r for r in (locked or [])]
+    cache = RepodataCache(cache_dir, offline=offline)
+    rds = [cache.get(u, sd) for u in urls for sd in (target.platform, "noarch")]
+    for rd in rds:
+        if not rd.available or (rd.error and not offline):
+            raise _fetch_error(rd, offline)
     try:
-        raw = _run(
-            rattler.solve(
-                urls,
-                specs,
-                gateway=_gateway(cache_dir, offline),
-                platforms=[target.platform, "noarch"],  # type: ignore[list-item]
-                virtual_packages=rattler_virtual_packages(target),
-                locked_packages=locked_raw or None,
-            )
-        )
-    except SolverError as exc:
-        text = redact_text(str(exc))
-        missing = _missing_names(text)
-        mirrors = mirrored or {}
-        if missing and mirrors:
-            where = ", ".join(f"{redact(u)} (mirror of {n})" for u, n in mirrors.items())
-            raise ChannelError(
-                f"package missing on mirror: {', '.join(missing)} not found in {where}",
-                hint="the mirror is lagging or incomplete; sync it or remove the mirror entry from envkit.toml",
-            )
-        if missing and "__cuda" not in text:
-            raise SolveError(
-                f"no package named {', '.join(missing)} in {', '.join(redact(u) for u in urls)}",
-                hint="check the spelling and the channels (--channel adds or overrides them)",
-            )
-        short, fact = explain_solver_error(text, target)
-        message = "the conda solve found no solution" + (f": {fact}" if fact else "") + "\n" + short
-        hint = (
-            "use a stack that matches the driver (envkit resolve), upgrade the driver, "
-            "or build for another machine with --host FILE"
-            if fact and "__cuda" in fact
-            else "relax the pins in the environment file"
-        )
-        raise SolveError(message, hint=hint)
-    except GatewayError as exc:
-        raise _channel_error(exc, urls, offline)
+        return solve_repodata(specs, rds, target, locked=locked)
+    except NoSolution as exc:
+        raise _create_message(exc, urls, mirrored or {})
     except OSError as exc:  # pragma: no cover - depends on the machine
         raise ChannelError(f"cannot read channels: {exc}")
     except Exception as exc:
         if type(exc).__module__.startswith("rattler"):
-            raise _channel_error(exc, urls, offline)
+            raise ChannelError(f"cannot read channel(s) {', '.join(redact(u) for u in urls)}: {redact_text(str(exc))}",
+                               hint="check the channel URLs and the mirror map")
         raise
-    return [Record.from_rattler(r) for r in raw]
+
+
+def _create_message(exc: NoSolution, urls: list[str], mirrors: dict[str, str]) -> EnvkitError:
+    if exc.missing and mirrors:
+        where = ", ".join(f"{redact(u)} (mirror of {n})" for u, n in mirrors.items())
+        return ChannelError(
+            f"package missing on mirror: {', '.join(exc.missing)} not found in {where}",
+            hint="the mirror is lagging or incomplete; sync it or remove the mirror entry from envkit.toml",
+        )
+    if exc.missing and "__cuda" not in exc.text:
+        return SolveError(
+            f"no package named {', '.join(exc.missing)} in {', '.join(redact(u) for u in urls)}",
+            hint="check the spelling and the channels (--channel adds or overrides them)",
+        )
+    hint = (
+        "use a stack that matches the driver (envkit resolve), upgrade the driver, "
+        "or build for another machine with --host FILE"
+        if exc.fact and "__cuda" in exc.fact
+        else "relax the pins in the environment file"
+    )
+    return SolveError(exc.message, hint=hint)

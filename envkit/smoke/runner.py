@@ -47,6 +47,8 @@ def _rattler_activation(prefix: Path, env: dict[str, str]) -> dict[str, str] | N
     bash = shutil.which("bash", path=env.get("PATH"))
     if bash is None:
         return None
+    from envkit.engine.activation import activation_script
+
     try:
         from envkit.engine.activation import activation_script
 

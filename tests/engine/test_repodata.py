@@ -1,4 +1,5 @@
-"""The fetch-once repodata / pip-index cache: conditional GETs, 304 -> from cache, unreachable, offline."""
+"""The one repodata path (envkit.engine.repodata over envkit.httpcache): conditional GETs, 304 -> from cache,
+unreachable, offline, fetch-once across threads, record lookups."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from typing import ClassVar
 
 import pytest
 
-from envkit.check.repodata import HttpCache, PipIndex, RepodataCache, name_of, split_package_url
+from envkit.engine.channels import channel_url, split_package_url
+from envkit.engine.repodata import RepodataCache, name_of
+from envkit.httpcache import HttpCache
 
 
 class _ETagHandler(http.server.SimpleHTTPRequestHandler):
@@ -95,7 +98,7 @@ def test_fetched_once_across_threads_and_lookup(check_channel: Path, serve_chann
     assert rc.fetch_count == 1 and all(e is entries[0] for e in entries)
     pkg = next((check_channel / "linux-64").glob("tensorrt-10.3.0.26*.conda"))
     rec = entries[0].lookup(pkg.name)
-    assert rec is not None and rec.sha256.hex() == hashlib.sha256(pkg.read_bytes()).hexdigest()
+    assert rec is not None and rec.sha256 == hashlib.sha256(pkg.read_bytes()).hexdigest()
     assert entries[0].lookup("tensorrt-99-h0_0.conda") is None
 
 
@@ -117,20 +120,9 @@ def test_local_channels_are_read_in_place(check_channel: Path, tmp_path: Path) -
     assert rc.fetch_count == 0
 
 
-def test_pip_index_html(tmp_path: Path, serve_channel) -> None:
-    from check_fixtures import build_pip_index
-
-    simple = build_pip_index(tmp_path / "pypi", {"tinypkg": [("1.0.0", "py3-none-any")]})
-    url = serve_channel(simple.parent) + "/simple"
-    idx = PipIndex(tmp_path / "c")
-    proj = idx.project(url, "tinypkg")
-    assert proj.files == ["tinypkg-1.0.0-py3-none-any.whl"] and not proj.from_cache
-    assert PipIndex(tmp_path / "c").project(url, "tinypkg").from_cache  # revalidated: 304
-    missing = idx.project(url, "nothing-here")
-    assert not missing.found and missing.error is None
-
-
 def test_helpers() -> None:
     assert name_of("cuda-version-12.6-h0_0.conda") == "cuda-version"
     assert name_of("libnvinfer-10.3.0.26-cuda12_0.tar.bz2") == "libnvinfer"
     assert split_package_url("http://h:1/ch/linux-64/x-1-0.conda") == ("http://h:1/ch", "linux-64", "x-1-0.conda")
+    assert channel_url("conda-forge") == "https://conda.anaconda.org/conda-forge"
+    assert channel_url("https://mirror.example/conda-forge/") == "https://mirror.example/conda-forge"
