@@ -14,8 +14,6 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 
 KNOWN = {
-    "envkit/check/steps.py": "issue 8, part 3: check through the engine",
-    "envkit/create/pipeline.py": "issue 8, part 2: create as a package",
     "envkit/create/pipeline.py::_build": "issue 8, part 2: create as a package",
     "envkit/matrix/model.py": "matrix/ package: split the model by family",
     "envkit/resolve.py": "resolve: split the candidate walk from the advice",
