@@ -126,7 +126,8 @@ def request_from_args(args: argparse.Namespace, settings: Settings) -> CreateReq
 
     host_file = getattr(args, "host", None)
     prof = load_profile(name, settings) if name and not file else None
-    answer = machines_for(settings, load_for(settings), host_file=host_file, profile=prof)
+    matrix = load_for(settings) if prof is not None else None  # --file: loaded only if a capture needs it
+    answer = machines_for(settings, matrix, host_file=host_file, profile=prof)
     return CreateRequest(
         profile=None if file else name,
         file=Path(file) if file else None,

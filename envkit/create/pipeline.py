@@ -155,7 +155,8 @@ def _with_machine(request: CreateRequest, settings: Settings) -> CreateRequest:
     from envkit.profile import load_profile
 
     prof = load_profile(request.profile, settings) if request.profile and request.file is None else None
-    answer = machines_for(settings, load_for(settings), host_file=request.host_file, profile=prof)
+    matrix = load_for(settings) if prof is not None else None  # --file: loaded only if a capture needs it
+    answer = machines_for(settings, matrix, host_file=request.host_file, profile=prof)
     return replace(request, machine=answer.machine)
 
 
