@@ -29,7 +29,7 @@ from envkit.validate.rules_cuda import cuda_rules
 from envkit.validate.rules_frameworks import framework_rules
 from envkit.validate.rules_host import host_rules
 from envkit.validate.rules_hygiene import hygiene, packaging, unpinned
-from envkit.validate.rules_read import python_eol, read_rules
+from envkit.validate.rules_read import platform_vs_host, python_eol, read_rules
 from envkit.validate.rules_stack import Checker
 
 if TYPE_CHECKING:
@@ -86,6 +86,7 @@ def validate_env(env: EnvFile, matrix: Matrix, host: HostInfo | None = None,
     if host is not None:
         try:
             host_rules(c, host)
+            platform_vs_host(c, host)
         except Exception as exc:
             c.add("info", None, "internal", f"host checks skipped: {type(exc).__name__}: {exc}")
     findings = sorted(

@@ -1,8 +1,8 @@
 """How conda tools read the file, and what validate cannot see.
 
 Codes: unknown-key, selector, name-is-path, pip-without-pip, conda-exact-match, invalid-spec,
-pypi-name-in-conda, pre-release, pip-unseen, pip-local-version, platform-specific, build-python-mismatch,
-eol-python. Where conda, micromamba and pixi read a file differently the finding says so instead of
+pypi-name-in-conda, pre-release, pip-unseen, pip-local-version, platform-specific, platform-mismatch (with a
+host), build-python-mismatch, eol-python. Where conda, micromamba and pixi read a file differently the finding says so instead of
 rejecting the file.
 """
 
@@ -20,6 +20,7 @@ from envkit.versions import V
 from envkit.yamlio import did_you_mean
 
 if TYPE_CHECKING:
+    from envkit.host.model import HostInfo
     from envkit.validate.rules_stack import Checker
 
 # conda versions: a pre-release marker followed by a number (2.3.0rc0, 10.0.0b6, 2.1.0.dev20230526); "2024a"
@@ -140,7 +141,8 @@ def _local_hint(name: str, local: str) -> str:
     return "add the index or find-links line that serves this build to the pip: section"
 
 
-def _platform(c: Checker) -> None:
+def file_platforms(c: Checker) -> dict[str, str]:
+    """The platforms a file names (package, subdir, wheel tag, prefix, else its file name): platform -> why."""
     found: dict[str, str] = {}
     for d in c.env.conda:
         for rx, plat in _PLATFORM_HINTS:
@@ -158,17 +160,40 @@ def _platform(c: Checker) -> None:
         found.setdefault("win-64", f"prefix: {c.env.prefix}")
     x86 = ("ld_impl_linux-64", "sysroot_linux-64", "mkl", "intel-openmp", "mkl-service")  # MKL is x86-only
     if not found and any(d.name.lower() in x86 for d in c.env.conda):
-        return  # an x86-64 environment, whatever its file name says
+        return {}  # an x86-64 environment, whatever its file name says
     named = _platform_of_name(c.env.path)
     if named and not found:
         found[named] = f"the file name {c.env.path.replace(chr(92), '/').rsplit('/', 1)[-1]}"
-    for plat, why in found.items():
+    return found
+
+
+def _platform(c: Checker) -> None:
+    for plat, why in file_platforms(c).items():
         cuda = {"osx": "; macOS has no CUDA, so it is a CPU environment",
                 "linux-aarch64": "; conda's and PyPI's linux-aarch64 CUDA builds are server (SBSA) builds: on a "
                 "Jetson, CUDA comes from JetPack"}.get(plat, "")
         c.add("info", None, "platform-specific", f"this file is for {plat} ({why}){cuda}: validate checks CUDA "
               "facts for linux-64 and its packages may not exist for another platform",
               "keep one file per platform (e.g. environment-linux-64.yml)")
+
+
+def platform_vs_host(c: Checker, host: HostInfo) -> None:
+    """With --host: a file for another platform than the machine (an aarch64 export on an x86-64 server)."""
+    arch = (host.arch or "").lower()
+    if host.machine_type == "jetson" or arch in ("aarch64", "arm64"):
+        plat = "linux-aarch64"
+    elif host.machine_type == "windows":
+        plat = "win-64"
+    elif arch in ("x86_64", "amd64") or host.machine_type == "wsl2":
+        plat = "linux-64"
+    else:
+        return
+    found = file_platforms(c)
+    if found and plat not in found:
+        other, why = next(iter(found.items()))
+        c.add("warning", None, "platform-mismatch", f"this file is for {other} ({why}); the machine is {plat} "
+              f"({host.summary()}): its packages and builds are not the ones that machine installs",
+              f"use (or write) the file for {plat}")
 
 
 def _platform_of_name(path: str) -> str | None:

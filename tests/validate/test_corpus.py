@@ -349,3 +349,39 @@ def test_readme_lists_every_finding_code() -> None:
     readme = (ROOT / "README.md").read_text()
     assert len(codes) > 40
     assert [c for c in sorted(codes) if c not in readme] == []
+
+
+# ---- reading the way conda tools do, on real files (tests/data/envfiles/reading/SOURCES.tsv) -------------------
+READING = ROOT / "tests" / "data" / "envfiles" / "reading"
+
+
+def test_micromamba_selector_is_read_and_said(matrix: Matrix) -> None:
+    r = validate_env(read_env_file(READING / "community-science__leibniz__environment.yml", lenient=True), matrix,
+                     None, TODAY)
+    assert [(f.severity, f.line, f.code) for f in r.findings] == [
+        ("info", 12, "selector"),  # `sel(linux): pytorch-cuda=12.4`: micromamba applies it, conda has no selectors
+        ("info", 14, "pip-unseen"),  # "-e .[dev]"
+    ]
+    assert r.stack["cuda"]["version"] == "12.4"  # the Linux entry counts for the linux-64 checks
+
+
+def test_python_3_means_any_3_x(matrix: Matrix) -> None:
+    r = validate_env(read_env_file(READING / "tbretl__ae353-sp21__examples_ae353-bullet.yml", lenient=True), matrix,
+                     None, TODAY)
+    assert r.findings == []  # not "Python 3.0" (end of life in 2009), and no GPU stack to judge
+    assert r.stack["python"]["version"] is None and r.stack["python"]["major"] == 3
+
+
+def test_platform_specific_file_against_another_machine(matrix: Matrix) -> None:
+    """An aarch64 export checked against the real x86-64 H200 machine (doctor --json of the GPU run) is a
+    warning; the same file against a Jetson (real nvgpu capture) is not a mismatch."""
+    from envkit.host.parse import read_capture
+
+    env = read_env_file(CORPUS / "ZaneHe0528__boat4090__environment_jetson.yml", lenient=True)
+    smi = ROOT / "tests" / "data" / "nvidia-smi"
+    x86 = read_capture(smi / "gpu-run-2026-11-22" / "doctor.json", cc_lookup=matrix.compute_capability_for)
+    found = [f for f in validate_env(env, matrix, x86, TODAY).findings if f.code == "platform-mismatch"]
+    assert [(f.severity, f.line) for f in found] == [("warning", None)]
+    assert "linux-aarch64" in found[0].message and "the machine is linux-64" in found[0].message
+    jetson = read_capture(smi / "jetson" / "orin-nvgpu-540.4.0.txt", cc_lookup=matrix.compute_capability_for)
+    assert "platform-mismatch" not in validate_env(env, matrix, jetson, TODAY).codes()
