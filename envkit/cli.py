@@ -34,6 +34,7 @@ VERBS = {
     "init": "init",
     "completion": "completion",
     "clean": "clean",
+    "update": "update",
     "remove": "remove",
     "smoke": "smoke",
     "libs": "libs",
@@ -242,6 +243,16 @@ def _env_verbs(sub: Any) -> None:
                    default="environment-yml", help="what to write (default environment-yml)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--force", action="store_true", help="overwrite FILE when it exists")
+    _add_json(p)
+
+    p = _verb(sub, "update", "re-resolve and re-solve an environment, show what changes, apply it atomically",
+              "envkit update trt-yolo --dry-run")
+    _add_env(p, "update")
+    _add_host(p)
+    p.add_argument("--channel", action="append", default=[], metavar="URL", help="use these channels (repeatable)")
+    p.add_argument("--offline", action="store_true", help="use only caches and local channels")
+    p.add_argument("--no-smoke", action="store_true", help="skip the smoke test of the updated environment")
+    p.add_argument("--dry-run", action="store_true", help="show the changes; change nothing")
     _add_json(p)
 
     p = _verb(sub, "remove", "remove a created environment (asks first on a terminal)", "envkit remove trt-yolo -y")
