@@ -39,6 +39,7 @@ ERRORS: dict[str, tuple[list[str], int, str]] = {
     "export": (["export", "no-such-env"], 2, "InputError"),
     "init": (["init", "demo", "--from", "/nonexistent/environment.yml"], 2, "InputError"),
     "clean": (["clean", "--no-such-option"], 2, "UsageError"),
+    "update": (["update", "no-such-env"], 2, "InputError"),
 }
 # verbs whose output is the program's or the shell's own, never JSON
 NO_JSON = {"run", "shell", "completion"}
