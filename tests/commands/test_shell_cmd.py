@@ -84,7 +84,8 @@ def test_shell_hook_eval(shell: str, make_env: Callable[..., Path], serve_channe
                          trt_channel: Path, tmp_path: Path) -> None:
     if not shutil.which(shell):
         pytest.skip(f"{shell} not installed")
-    prefix = make_env(name=None, prefix=tmp_path / "it's $(touch PWNED) env", channel_url=serve_channel(trt_channel))
+    # create refuses prefixes a shell would expand ($, backquote, ...); quote and space are allowed
+    prefix = make_env(name=None, prefix=tmp_path / "it's an env", channel_url=serve_channel(trt_channel))
     # fish sources activate.d/*.fish; the test package ships a .sh one, so give fish its own
     (prefix / "etc/conda/activate.d/trt.fish").write_text('set -gx TRT_HOME "$CONDA_PREFIX/share/trt"\n')
     hook = envkit("shell-hook", "--prefix", str(prefix), "--shell", shell)
