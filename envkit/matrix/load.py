@@ -92,10 +92,13 @@ def _load_base(path: Path | str, *, check: bool) -> Matrix:
     if key is not None and key in _CACHE:
         return _CACHE[key]
     doc = _from_disk_cache(p, check)  # keyed by content: another installation's copy may have filled it
-    if doc is None:
+    if doc is not None:
+        # a check=True entry is written only after these exact bytes passed these exact rules: parse, skip the check
+        m = parse_matrix(doc)
+    else:
         doc = _read(lambda: yaml_load(p))
+        m = _load_doc(doc, check=check)
         _to_disk_cache(p, check, doc)
-    m = _load_doc(doc, check=check)
     if key is not None:
         _CACHE[key] = m
     return m
@@ -116,9 +119,18 @@ def _disk_cache_file(p: Path, check: bool) -> Path | None:
         data = read_input(p, "matrix.yaml")
     except EnvkitError:
         return None
-    digest = hashlib.sha256(data + f"\0{__version__}\0{check}".encode()).hexdigest()[:32]
+    # the rules that judged the cached document are part of the key: an edited parser or rule set misses
+    code = b"".join(_own_source(name) for name in ("parse.py", "read.py", "check.py", "check_rules.py", "model.py"))
+    digest = hashlib.sha256(data + f"\0{__version__}\0{check}\0".encode() + code).hexdigest()[:32]
     base = Path(os.environ.get("ENVKIT_CACHE_DIR") or user_cache_dir())
     return base / "matrix" / f"{digest}.json"
+
+
+def _own_source(name: str) -> bytes:
+    try:
+        return (Path(__file__).parent / name).read_bytes()
+    except OSError:
+        return name.encode()
 
 
 def _from_disk_cache(p: Path, check: bool) -> Document | None:
