@@ -163,7 +163,7 @@ def machine_line(machine: Machine) -> str | None:
 
 def run(args: argparse.Namespace, settings: Settings) -> CreateView:
     request = request_from_args(args, settings)
-    line = machine_line(request.machine) if request.machine is not None else None
+    line = machine_line(request.machine) if request.machine is not None and not request.locked else None
     if line and not getattr(args, "json", False):  # --json carries it in the envelope's messages
         print(f"envkit: {line}", file=sys.stderr, flush=True)
     reporter = make_reporter(bool(getattr(args, "json", False)))

@@ -8,7 +8,6 @@ reader, the matrix loader and the analysis (no rattler, no onnx).
 from __future__ import annotations
 
 import argparse
-import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -87,19 +86,11 @@ class ValidateResult:
         console.print(t)
 
 
-def load_host(path: str, matrix: Matrix) -> HostInfo:
-    """Read a capture; pass the matrix's GPU table when the parser takes one."""
-    from envkit.host.parse import read_capture
+def load_host(path: str, matrix: Matrix) -> HostInfo | None:
+    """The facts of the ``--host`` capture (``envkit.host.machines``: the one reader of a named machine)."""
+    from envkit.host.machines import Machine
 
-    try:
-        takes_lookup = "cc_lookup" in inspect.signature(read_capture).parameters
-    except (TypeError, ValueError):
-        takes_lookup = False
-    if takes_lookup:
-        return read_capture(path, cc_lookup=matrix.compute_capability_for)
-    host = read_capture(path)
-    host.fill_compute_capability(matrix.compute_capability_for)
-    return host
+    return Machine.from_capture(path, matrix).facts
 
 
 def run(args: argparse.Namespace, settings: Settings) -> ValidateResult:

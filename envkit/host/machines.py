@@ -12,6 +12,7 @@ A machine is named one of four ways; each gives the same ``Machine``:
     linux-64:driver=535.104.05    that driver; its CUDA is the newest matrix release it fully supports
     linux-64:cuda=12.4,glibc=2.28 options combine with ``,``; ``glibc=`` sets ``__glibc``
     host:prod.xml                 a saved capture (as ``from_capture``)
+    host:fleet/                   every capture in a directory, one machine each (``parse_machines``)
 
 * ``Machine.from_targets(specs)``: a profile's targets taken together (the oldest driver, the lowest CUDA,
   every captured GPU): the one machine the newest common stack must run on.
@@ -69,6 +70,7 @@ DEFAULT_PLATFORM = "linux-64"
 DEFAULT_GLIBC = "2.28"  # what a declared machine is assumed to have (the manylinux_2_28 baseline)
 DEFAULT_LINUX = "5.15"
 SPEC_OPTIONS = ("cuda", "driver", "glibc")
+MAX_FLEET = 1000  # captures read from one host:DIR
 SPEC_HINT = (
     "target specs look like linux-64, linux-aarch64, linux-64:cuda=12.4, linux-64:driver=535.104.05 "
     "or host:FILE (a saved nvidia-smi capture)"
@@ -164,7 +166,10 @@ class Machine:
         if not text:
             raise _bad(spec, "empty")
         if text.startswith("host:"):
-            return cls.from_capture(_capture_path(text, settings), matrix, label=text, settings=settings)
+            path = _capture_path(text, settings)
+            if path.is_dir():
+                raise _bad(spec, "a directory names several machines (a list of targets takes it)")
+            return cls.from_capture(path, matrix, label=text, settings=settings)
         platform, _, rest = text.partition(":")
         if platform not in PLATFORMS:
             from envkit.yamlio import did_you_mean
@@ -187,7 +192,7 @@ class Machine:
         None when none of them says anything about the driver or CUDA."""
         from envkit.host.model import HostInfo
 
-        members = [cls.from_spec(s, settings, matrix) for s in specs]
+        members = parse_machines(specs, settings, matrix)
         drivers = [m.driver for m in members if m.driver]
         cudas = [m.cuda for m in members if m.cuda]
         if not drivers and not cudas:
@@ -287,6 +292,27 @@ class Machine:
         }
 
 
+def parse_machines(specs: list[str] | tuple[str, ...], settings: Settings | None = None,
+                   matrix: Matrix | None = None) -> list[Machine]:
+    """Target specs as machines, in order, without duplicates; ``host:DIR`` gives one machine per capture
+    file in the directory (a fleet's saved captures; hidden files skipped, at most ``MAX_FLEET`` of them)."""
+    out: list[Machine] = []
+    for spec in specs:
+        text = spec.strip()
+        path = _capture_path(text, settings) if text.startswith("host:") else None
+        if path is not None and path.is_dir():
+            files = sorted(p for p in path.iterdir() if not p.name.startswith(".") and p.is_file())
+            if not files:
+                raise _bad(spec, f"no capture files in {path}")
+            if len(files) > MAX_FLEET:
+                raise _bad(spec, f"{len(files)} files in {path}; at most {MAX_FLEET} captures per directory")
+            found = [Machine.from_capture(f, matrix, label=f"host:{f}", settings=settings) for f in files]
+        else:
+            found = [Machine.from_spec(text, settings, matrix)]
+        out += [m for m in found if m not in out]
+    return out
+
+
 def _bad(spec: str, why: str) -> InputError:
     return InputError(f"bad target {spec!r}: {why}", SPEC_HINT, key="--target")
 
@@ -320,7 +346,7 @@ def _capture_path(text: str, settings: Settings | None) -> Path:
     if not path.is_absolute() and settings is not None and not path.exists():
         alt = settings.project_dir / path
         path = alt if alt.exists() else path
-    if not path.is_file():
+    if not path.is_file() and not path.is_dir():
         raise _bad(text, f"no such file: {file}")
     return path
 

@@ -2,7 +2,7 @@
 
 ``machines_for(settings, ...)``, in order:
 
-1. ``specs`` (check's ``--target``): each of them;
+1. ``specs`` (check's ``--target``): each of them (``host:DIR``: each capture in it);
 2. ``host_file`` (``--host FILE``): that capture, which must show a working driver;
 3. ``each=True`` (check: every machine the environment must keep running on, nothing probed): the
    profile's ``targets:``, else its ``platforms:``, else linux-64;
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from envkit.errors import HostError, InputError
-from envkit.host.machines import Machine
+from envkit.host.machines import Machine, parse_machines
 
 if TYPE_CHECKING:
     from envkit.context import Settings
@@ -68,12 +68,7 @@ def machines_for(
 
 
 def _each(specs: list[str] | tuple[str, ...], settings: Settings, matrix: Matrix | None) -> list[Machine]:
-    out: list[Machine] = []
-    for s in specs:
-        m = Machine.from_spec(s, settings, matrix)
-        if m not in out:
-            out.append(m)
-    return out
+    return parse_machines(specs, settings, matrix)
 
 
 def _capture(host_file: str, settings: Settings, matrix: Matrix | None) -> Machine:

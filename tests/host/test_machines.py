@@ -176,3 +176,24 @@ def test_bad_specs(spec: str, words: str) -> None:
         Machine.from_spec(spec)
     assert words in info.value.message and "bad target" in info.value.message
     assert info.value.exit_code == 2 and info.value.hint and "linux-64:cuda=12.4" in info.value.hint
+
+
+def test_fleet_directory_of_captures(tmp_path: Path, matrix) -> None:  # type: ignore[no-untyped-def]
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    for src in (H200, GT1030):
+        (fleet / src.name).write_bytes(src.read_bytes())
+    (fleet / ".keep").write_text("")
+    s = settings(tmp_path)
+    each = machines_for(s, matrix, specs=["host:fleet"]).machines  # relative to the project
+    assert [(m.kind, m.driver, m.cuda) for m in each] == [("capture", "580.159.04", "13.0"), ("capture", "470.74", "11.4")]
+    assert all(m.label.startswith("host:") and m.host_file for m in each)
+    together = Machine.from_targets([f"host:{fleet}"], s, matrix)
+    assert together is not None and (together.driver, together.cuda) == ("470.74", "11.4")
+    facts = together.host_facts()
+    assert facts is not None and len(facts.gpus) == 2
+    with pytest.raises(InputError, match="directory names several machines"):
+        Machine.from_spec(f"host:{fleet}", s, matrix)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no capture files"):
+        machines_for(s, matrix, specs=[f"host:{tmp_path / 'empty'}"])
