@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envkit.matrix.model import CudaRelease, Matrix, RouteUse, TensorRTRelease
+from envkit.resolve_host import driver_causes, gpu_causes, precision_causes
 from envkit.versions import V, in_any
 
 if TYPE_CHECKING:
@@ -205,70 +206,6 @@ def usable_route(
                                          f"no route in the matrix ships TensorRT {trt.version} for CUDA {cuda_major}"))
 
 
-# -- the host -----------------------------------------------------------------------------------
-
-def _driver_causes(host: HostInfo, cuda: CudaRelease, matrix: Matrix, rej: Rejected) -> None:
-    need = (cuda.min_driver.get("windows") if host.windows_driver else None) or cuda.min_driver.get("linux")
-    if host.driver_version and need:
-        try:
-            too_old = V(host.driver_version) < V(need)
-        except ValueError:
-            too_old = False
-        if too_old:
-            compat = matrix.minor_compat_driver(cuda.version)
-            extra = ""
-            if compat and V(host.driver_version) >= V(compat):
-                extra = f" (minor-version compatibility from {compat} allows only limited use; envkit requires full support)"
-            rej.add("driver", "driver", f"CUDA {cuda.version} needs driver >= {need}; this host has "
-                    f"{host.driver_version}{extra}", f"driver >= {need}")
-            return
-    eff = host.effective_cuda()
-    if eff:
-        try:
-            if V(eff).release[:2] < V(cuda.version).release[:2]:
-                what = "CONDA_OVERRIDE_CUDA" if host.conda_override_cuda else "the driver"
-                rej.add("driver", "driver", f"CUDA {cuda.version} is newer than the CUDA {eff} that {what} supports",
-                        f"driver >= {need}" if need and not host.conda_override_cuda else None)
-        except ValueError:
-            pass
-
-
-def _gpu_causes(host: HostInfo, trt: TensorRTRelease, cuda: CudaRelease, matrix: Matrix, rej: Rejected) -> None:
-    for gpu in host.gpus:
-        cc = gpu.compute_capability
-        if not cc:
-            continue
-        label = f"GPU {gpu.index} {gpu.name} (compute capability {cc})"
-        key = f"gpu:{cc}"
-        verdict = trt.arch_verdict(cc)
-        if verdict == "too-old":
-            rej.add("gpu", key, f"TensorRT {trt.version} needs compute capability >= {trt.min_compute_capability}; {label}")
-        elif verdict in ("too-new", "not-listed"):
-            rej.add("gpu", key, f"TensorRT {trt.version} does not support compute capability {cc} (its architectures: "
-                    f"{', '.join(trt.architectures) or 'up to ' + str(trt.max_compute_capability)}); {label}")
-        cverdict = matrix.cuda_arch_verdict(cuda, cc)
-        if cverdict == "too-old":
-            rej.add("gpu", key, f"CUDA {cuda.version} dropped compute capability < {matrix.cuda_min_cc(cuda)}; {label}")
-        elif cverdict in ("too-new", "not-listed"):
-            rej.add("gpu", key, f"CUDA {cuda.version} cannot build for compute capability {cc} (newest: "
-                    f"{cuda.max_compute_capability}); {label}")
-
-
-def _precision_causes(prof: Profile, host: HostInfo, trt: TensorRTRelease, matrix: Matrix, rej: Rejected) -> None:
-    low = host.min_compute_capability()
-    if not low:
-        return
-    for name in prof.precisions:
-        if matrix.precision_unsupported(name, trt):
-            rej.add("precision", f"precision:{name}", f"TensorRT {trt.version} does not offer {name.upper()} on any GPU",
-                    f"drop {name} from precisions, or allow a newer TensorRT")
-            continue
-        floor = matrix.precision_floor(name, trt)
-        if floor and V(low) < V(floor):
-            rej.add("precision", f"precision:{name}", f"{name.upper()} needs compute capability >= {floor}; this host "
-                    f"has a GPU with {low}", f"drop {name} from precisions")
-
-
 # -- the search -----------------------------------------------------------------------------------
 
 def _pick_python(prof: Profile, trt: TensorRTRelease, pinned: str | None) -> str | None:
@@ -382,9 +319,9 @@ def resolve_profile(prof: Profile, matrix: Matrix, host: HostInfo | None) -> Res
             if route.cause is not None:
                 rej.causes.append(route.cause)
             if host is not None:
-                _driver_causes(host, cuda, matrix, rej)
-                _gpu_causes(host, trt, cuda, matrix, rej)
-                _precision_causes(prof, host, trt, matrix, rej)
+                driver_causes(host, cuda, matrix, rej)
+                gpu_causes(host, trt, cuda, matrix, rej)
+                precision_causes(prof, host, trt, matrix, rej)
             if "profile" in rej.kinds:
                 outside.append(rej)
                 continue

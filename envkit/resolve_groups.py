@@ -38,7 +38,9 @@ def _order(r: Rejected) -> tuple[Any, Any]:
 
 def _title(key: str, kind: str, sample: str, prof: Profile, host: HostInfo | None) -> str:
     if kind == "driver" and host is not None:
-        return f"driver {host.driver_version or '?'} is too old for the candidate's CUDA"
+        if host.driver_version:
+            return f"driver {host.driver_version} is too old for the candidate's CUDA"
+        return f"the machine runs CUDA {host.effective_cuda() or '?'} at most"
     if key.startswith("gpu:"):
         return f"GPU compute capability {key[4:]} is outside what TensorRT/CUDA support"
     if key == "cudnn":

@@ -16,7 +16,6 @@ MAX_FUNCTION_LINES = 80
 KNOWN = {
     "envkit/create/pipeline.py::_build": "issue 8, part 2: create as a package",
     "envkit/matrix/model.py": "matrix/ package: split the model by family",
-    "envkit/resolve.py": "resolve: split the candidate walk from the advice",
     "envkit/smoke/payload/payload_trt.py": "issue 14: the TensorRT payload",
 }
 
