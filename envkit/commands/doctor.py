@@ -86,7 +86,6 @@ class DoctorResult:
     def render(self, console: Console) -> None:
         from rich.markup import escape
 
-        from envkit.render import table as render_table
 
         h = self.host
         ok = h.status in GOOD_STATUSES
@@ -118,32 +117,7 @@ class DoctorResult:
                     console.print(f"[bold]{name:<9}[/] {escape(text)}")
             else:
                 console.print("[bold]conda[/]     none of conda, mamba, micromamba on PATH")
-        if h.gpus and not console.is_terminal:
-            # piped: one plain line per GPU, never wrapped, easy to grep
-            for g in h.gpus:
-                cc = g.compute_capability or "?"
-                if g.compute_capability_source == "name":
-                    cc += " (from name)"
-                mem = f"{g.memory_total_mib} MiB" if g.memory_total_mib is not None else "? MiB"
-                console.print(escape(f"GPU {g.index}: {g.name or '?'}, compute capability {cc}, {mem}, "
-                                     f"MIG {g.mig_mode or '-'}, {g.uuid or 'no UUID'}"))
-        elif h.gpus:
-            table = render_table(console)
-            for col in ("GPU", "name", "compute cap.", "memory", "MIG", "UUID"):
-                table.add_column(col)
-            for g in h.gpus:
-                cc = g.compute_capability or "?"
-                if g.compute_capability_source == "name":
-                    cc += " (from name)"
-                table.add_row(
-                    str(g.index),
-                    escape(g.name or "?"),
-                    cc,
-                    f"{g.memory_total_mib} MiB" if g.memory_total_mib is not None else "?",
-                    escape(g.mig_mode or "-"),
-                    escape(g.uuid or "-"),
-                )
-            console.print(table)
+        _render_gpus(console, h)
         if self.config:
             for key, value in self.config.items():
                 if value in (None, "", [], {}):
@@ -165,6 +139,39 @@ class DoctorResult:
                 console.print(f"[{'red' if f.severity == 'error' else 'yellow'}]{f.severity}:[/] {escape(f.message)}")
         for msg in [*h.messages, *self.notes]:
             console.print(f"[yellow]note:[/] {escape(msg)}")
+
+
+def _render_gpus(console: Console, h: HostInfo) -> None:
+    """One plain line per GPU when piped (never wrapped, easy to grep), a table on a terminal."""
+    from rich.markup import escape
+
+    from envkit.render import table as render_table
+
+    if h.gpus and not console.is_terminal:
+        for g in h.gpus:
+            cc = g.compute_capability or "?"
+            if g.compute_capability_source == "name":
+                cc += " (from name)"
+            mem = f"{g.memory_total_mib} MiB" if g.memory_total_mib is not None else "? MiB"
+            console.print(escape(f"GPU {g.index}: {g.name or '?'}, compute capability {cc}, {mem}, "
+                                 f"MIG {g.mig_mode or '-'}, {g.uuid or 'no UUID'}"))
+    elif h.gpus:
+        table = render_table(console)
+        for col in ("GPU", "name", "compute cap.", "memory", "MIG", "UUID"):
+            table.add_column(col)
+        for g in h.gpus:
+            cc = g.compute_capability or "?"
+            if g.compute_capability_source == "name":
+                cc += " (from name)"
+            table.add_row(
+                str(g.index),
+                escape(g.name or "?"),
+                cc,
+                f"{g.memory_total_mib} MiB" if g.memory_total_mib is not None else "?",
+                escape(g.mig_mode or "-"),
+                escape(g.uuid or "-"),
+            )
+        console.print(table)
 
 
 def _mem(m: dict[str, Any] | None) -> str | None:
