@@ -274,18 +274,20 @@ class CheckRun:
         _trt, cuda = pinned_stack(env)
         solve_target = machine.solve_target(cuda)
         specs = [d.raw.split("::", 1)[1].strip() if "::" in d.raw else d.raw.strip() for d in env.conda]
-        status, reason = self._solve(specs, rds, solve_target, chans, machine)
+        # machines with the same solve input (``Machine.signature``) share one solve
+        key = ("solve", str(unit.env_path), tuple(c.url for c in chans), machine.signature(cuda))
+        status, reason = self._solve(key, specs, rds, solve_target, chans, machine)
         if errors:
             when = " (against cached repodata)" if cached else ""
             return FAIL, "; ".join(errors) + f"; {reason}{when}", cached
         return status, reason, cached
 
-    def _solve(self, specs: list[str], rds: list[Repodata], solve_target: Target, chans: list[Channel],
-               machine: Machine) -> tuple[str, str]:
+    def _solve(self, key: tuple[Any, ...], specs: list[str], rds: list[Repodata], solve_target: Target,
+               chans: list[Channel], machine: Machine) -> tuple[str, str]:
         from envkit.engine.solve import NoSolution, solve_repodata
 
         try:
-            records = solve_repodata(specs, rds, solve_target)
+            records = self.memo.get(key, lambda: solve_repodata(specs, rds, solve_target))
         except NoSolution as exc:
             mirrors = [c for c in chans if c.mirror]
             if exc.missing and mirrors:
