@@ -131,3 +131,50 @@ def version_from_name(name: str) -> str | None:
 def stem_of(name: str) -> str:
     """'libcudnn_ops.so.9.1.0' -> 'libcudnn_ops'."""
     return name.split(".so", 1)[0]
+
+
+@dataclass(frozen=True)
+class DynSymbols:
+    defined: frozenset[str]
+    undefined: frozenset[str]  # strong (not weak) undefined symbols: the loader must find each (RTLD_NOW)
+
+
+def dynamic_symbols(path: str | Path) -> DynSymbols:
+    """The names ``path`` exports and the strong ones it imports (.dynsym), read in bulk (pyelftools locates the
+    sections; the entries are unpacked with struct: libtorch has ~100k of them)."""
+    import struct
+
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    try:
+        with open(path, "rb") as fh:
+            elf = ELFFile(fh)
+            sym = elf.get_section_by_name(".dynsym")
+            if sym is None:
+                return DynSymbols(frozenset(), frozenset())
+            strtab = elf.get_section(sym["sh_link"]).data()
+            data = sym.data()
+            endian = "<" if elf.little_endian else ">"
+            if elf.elfclass == 64:
+                fmt, name_i, info_i, shndx_i = endian + "IBBHQQ", 0, 1, 3
+            else:
+                fmt, name_i, info_i, shndx_i = endian + "IIIBBH", 0, 3, 5
+            defined: set[str] = set()
+            undefined: set[str] = set()
+            size = struct.calcsize(fmt)
+            for entry in struct.iter_unpack(fmt, data[: len(data) - len(data) % size]):
+                off = entry[name_i]
+                if not off:
+                    continue
+                end = strtab.find(b"\0", off)
+                name = strtab[off:end].decode("utf-8", "replace")
+                bind = entry[info_i] >> 4
+                if entry[shndx_i] == 0:
+                    if bind != 2:  # STB_WEAK
+                        undefined.add(name)
+                else:
+                    defined.add(name)
+            return DynSymbols(frozenset(defined), frozenset(undefined))
+    except (ELFError, OSError, ValueError, struct.error) as exc:
+        raise ElfError(f"{path}: cannot read its symbols ({type(exc).__name__})") from None

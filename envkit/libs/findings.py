@@ -18,7 +18,7 @@ _STACK = {"cuda": ("libcudart",), "cudnn": ("libcudnn",), "tensorrt": ("libnvinf
 @dataclass
 class Finding:
     severity: str  # "error", "warning"
-    code: str  # two-majors, shadowed, stack-mismatch, missing-needed, version-too-old, damaged
+    code: str  # two-majors, shadowed, stack-mismatch, missing-needed, version-too-old, undefined-symbol, load-error, damaged
     message: str
     hint: str | None = None
     paths: list[str] = field(default_factory=list)
@@ -73,6 +73,9 @@ def _where(c: Any) -> str:
 
 
 def _shadowed(env: Env) -> list[Finding]:
+    """A copy from outside the environment loaded where the environment has its own: an error through
+    LD_LIBRARY_PATH; a warning when an object of the environment gets the system's copy; nothing for a bare
+    dlopen by name that finds the system's (the table shows it: pip wheels' directories are on no search path)."""
     own = {c.soname: c for c in env.copies if c.where == "environment" and c.soname}
     out, seen = [], set()
     for p in env.probes:
@@ -80,15 +83,19 @@ def _shadowed(env: Env) -> list[Finding]:
             mine = own.get(o.soname or "")
             if mine is None or env.in_env(o.path) or (o.soname, o.real) in seen:
                 continue
+            by_ld_path = o.via == "LD_LIBRARY_PATH"
+            bare_dlopen = p.id.startswith("dlopen ") and p.result is not None and o in p.result.loaded[:1]
+            if not by_ld_path and (bare_dlopen or o.loader is None or not env.in_env(o.loader.path)):
+                continue
             seen.add((o.soname, o.real))
-            src = "LD_LIBRARY_PATH" if o.via == "LD_LIBRARY_PATH" else f"the system ({o.via})"
+            who = f" for {o.loader.path}" if o.loader is not None and not by_ld_path else ""
             out.append(Finding(
-                "error", "shadowed",
-                f"{o.soname} is loaded from {o.path} ({src}), not the environment's {mine.path}"
-                + (f" ({mine.owner.text()})" if mine.owner else ""),
-                f"remove {os.path.dirname(o.path)} from LD_LIBRARY_PATH" if o.via == "LD_LIBRARY_PATH" else
-                "the environment's copy is not on the loader's search path for this load: add the directory to "
-                "the object's RUNPATH or preload it",
+                "error" if by_ld_path else "warning", "shadowed",
+                f"{o.soname} is loaded from {o.path} ({'LD_LIBRARY_PATH' if by_ld_path else 'the system, ' + o.via})"
+                f"{who}, not the environment's {mine.path}" + (f" ({mine.owner.text()})" if mine.owner else ""),
+                f"remove {os.path.dirname(o.path)} from LD_LIBRARY_PATH" if by_ld_path else
+                "the environment's copy is not on that object's search path: add its directory to the object's "
+                "RUNPATH, or preload it",
                 [o.path, mine.path]))
     return out
 
@@ -134,6 +141,11 @@ def _load_failures(env: Env, cuda: int | None) -> list[Finding]:
             out.append(Finding("error", "missing-needed",
                                f"{p.load} needs {r.missing}, which no directory on its search path provides",
                                hint if family_of(r.missing) else hint + " (not a GPU library)", [p.load]))
+        elif "undefined symbol" in r.error:
+            out.append(Finding("warning", "undefined-symbol",
+                               f"{p.load} cannot be loaded on its own: {r.error.split(': ', 1)[-1]}",
+                               "it expects a library that defines the symbol to be loaded first (RTLD_GLOBAL), as "
+                               "its package does; if nothing does, reinstall that package", [p.load]))
         else:
             out.append(Finding("error", "load-error", f"{p.load}: {r.error}", "see the file named", [p.load]))
     return out

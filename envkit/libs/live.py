@@ -4,6 +4,9 @@ For each probe the payload (payload_libs.py) forks, imports the preloaders, call
 and reports the files the probe added to the process (/proc/self/maps) and the loader's error.
 Prediction and reality agree when the same files were added (real paths; the interpreter's own
 extension modules aside) and both failed or both succeeded, naming the same missing library.
+The driver's libraries (libcuda, libnvidia-*) are set apart: cuBLAS, cuSOLVER, cuDNN's engines and
+PyTorch open libcuda.so.1 with their own dlopen while they initialise (seen on the H200 machine,
+docs/libs.md), which no ELF field states; they are listed as ``runtime_loaded``, not as differences.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from envkit.libs.families import family_of
 from envkit.libs.scan import PAYLOAD, Env, Probe
 
 _MISSING = re.compile(r"^(\S+?): cannot open shared object file")
@@ -36,10 +40,11 @@ class LiveResult:
     agree: int = 0
     differences: list[Difference] = field(default_factory=list)
     observed: list[dict[str, Any]] = field(default_factory=list)
+    runtime_loaded: dict[str, list[str]] = field(default_factory=dict)  # probe -> driver libraries it dlopen'ed
 
     def to_json(self) -> dict[str, Any]:
         return {"probes": self.probes, "agree": self.agree, "differences": [d.to_json() for d in self.differences],
-                "observed": self.observed}
+                "runtime_loaded": self.runtime_loaded, "observed": self.observed}
 
 
 def run_live(env: Env, environ: dict[str, str], timeout: float = 600.0) -> LiveResult:
@@ -77,6 +82,9 @@ def compare(env: Env, observed: dict[str, dict[str, Any]]) -> LiveResult:
             out.differences.append(Difference(probe.id, {}, {}, "the payload did not run this probe"))
             continue
         out.observed.append(seen)
+        runtime = _runtime_loaded(seen)
+        if runtime:
+            out.runtime_loaded[probe.id] = runtime
         what = _differ(probe, seen, own)
         if what is None:
             out.agree += 1
@@ -94,10 +102,16 @@ def _observed(seen: dict[str, Any]) -> dict[str, Any]:
     return {"added": sorted({os.path.realpath(p) for p in seen.get("added") or []}), "error": seen.get("error")}
 
 
+def _runtime_loaded(seen: dict[str, Any]) -> list[str]:
+    """Files a probe mapped that no loader rule predicts: the driver's libraries and device nodes."""
+    return sorted({p for p in seen.get("added") or [] if p.startswith("/dev/") or family_of(p) == "driver"})
+
+
 def _differ(probe: Probe, seen: dict[str, Any], own: tuple[str, ...]) -> str | None:
     """None when prediction and observation agree, else what differs."""
     pred = {o.real for o in probe.mapped() if not o.real.startswith(own)}
-    obs = {os.path.realpath(p) for p in seen.get("added") or []}
+    runtime = set(_runtime_loaded(seen))
+    obs = {os.path.realpath(p) for p in seen.get("added") or [] if p not in runtime}
     obs = {p for p in obs if not p.startswith(own)}
     r = probe.result
     pred_err, obs_err = (r.error if r else None), seen.get("error")

@@ -12,7 +12,9 @@ elf/dl-load.c, ``_dl_map_object``) first reuses an object already loaded under t
 ``$ORIGIN`` is the directory of L as it was opened (the executable's: its real path). A file that is
 there but of another ELF class or machine is skipped; a file that is not ELF or is truncated ends the
 load with an error. Dependencies are mapped breadth-first in NEEDED order; the first one not found
-fails the whole load (nothing stays loaded). Symbol versions a NEEDED must define are checked after.
+fails the whole load (nothing stays loaded). Symbol versions a NEEDED must define are checked after,
+and (ctypes loads with RTLD_NOW) every strong undefined symbol of the loaded object must be defined by
+an object of the process (over-approximated: every object loaded, whatever its RTLD_LOCAL scope).
 Not modelled: glibc-hwcaps/ and legacy hwcap subdirectories, $LIB/$PLATFORM, DF_1_NODEFLIB, dlmopen.
 """
 
@@ -22,7 +24,7 @@ import errno
 import os
 from dataclasses import dataclass, field
 
-from envkit.libs.elf import ElfError, ElfInfo, read_elf
+from envkit.libs.elf import DynSymbols, ElfError, ElfInfo, dynamic_symbols, read_elf
 from envkit.libs.system import SystemFacts
 
 
@@ -75,12 +77,13 @@ class Loader:
     """One process's link map: ``main`` is the executable; ``load`` maps a name or path and its dependencies."""
 
     def __init__(self, facts: SystemFacts, ld_library_path: str | None, elf_cache: dict[str, ElfInfo | ElfError]
-                 | None = None) -> None:
+                 | None = None, sym_cache: dict[str, DynSymbols | None] | None = None) -> None:
         self.facts = facts
         self.env_path = [d or "." for d in ld_library_path.split(":")] if ld_library_path else []
         self.objs: list[Obj] = []
         self.main: Obj | None = None
         self._elf = elf_cache if elf_cache is not None else {}
+        self._syms = sym_cache if sym_cache is not None else {}
 
     # -------------------------------------------------------------- files
 
@@ -200,8 +203,10 @@ class Loader:
             if same is not None:
                 same.names.add(target)
                 return LoadResult(target, [], reused=same)
-            self._map_deps(self.add(path, via, caller, None if "/" in target else target), before)
+            first = self.add(path, via, caller, None if "/" in target else target)
+            self._map_deps(first, before)
             self._check_versions(self.objs[before:])
+            self._check_symbols(first)
         except LoadError as exc:
             del self.objs[before:]
             return LoadResult(target, [], error=str(exc), missing=exc.missing)
@@ -234,6 +239,31 @@ class Loader:
                 for v in versions:
                     if v not in dep.info.verdefs:
                         raise LoadError(f"{dep.path}: version `{v}' not found (required by {obj.path})")
+
+
+    def symbols(self, obj: Obj) -> DynSymbols | None:
+        key = obj.real
+        if key not in self._syms:
+            try:
+                self._syms[key] = dynamic_symbols(key)
+            except ElfError:
+                self._syms[key] = None
+        return self._syms[key]
+
+    def _check_symbols(self, target: Obj) -> None:
+        mine = self.symbols(target)
+        if mine is None or not mine.undefined:
+            return
+        missing = set(mine.undefined)
+        for o in self.objs:
+            if o is target:
+                continue
+            syms = self.symbols(o)
+            if syms is not None:
+                missing -= syms.defined
+            if not missing:
+                return
+        raise LoadError(f"{target.path}: undefined symbol: {sorted(missing)[0]}")
 
 
 class _StopList(Exception):

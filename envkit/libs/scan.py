@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from envkit.errors import InputError
-from envkit.libs.elf import ElfError, ElfInfo, is_elf, stem_of, version_from_name
+from envkit.libs.elf import DynSymbols, ElfError, ElfInfo, is_elf, stem_of, version_from_name
 from envkit.libs.families import FAMILIES, family_of, soname_major
 from envkit.libs.loader import Loader, LoadResult, Obj
 from envkit.libs.owners import Owner, Owners, read_owners
 from envkit.libs.system import SystemFacts
 
 PAYLOAD = Path(__file__).resolve().parents[1] / "smoke" / "payload" / "payload_libs.py"
-MAX_WALK = 30000  # directory entries looked at under site-packages
+MAX_WALK = 300_000  # directory entries looked at under site-packages (a CUDA 13 PyTorch venv: ~60000)
 MAX_PATH_PROBES = 200
 _SITE_LIB_DIRS = ("nvidia/*/lib", "nvidia/cu*/lib", "tensorrt_libs", "torch/lib", "onnxruntime/capi",
                   "tensorrt_bindings", "tensorrt")
@@ -97,6 +97,7 @@ class Env:
     preload: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     elf_cache: dict[str, ElfInfo | ElfError] = field(default_factory=dict)
+    sym_cache: dict[str, DynSymbols | None] = field(default_factory=dict)
 
     def in_env(self, path: str) -> bool:
         real = os.path.realpath(path)
@@ -240,6 +241,8 @@ def collect_consumers(env: Env, sites: list[Path]) -> None:
             continue
         if any(family_of(n) for n in elf.needed):
             env.consumers.append(path)
+    if len(env.consumers) > MAX_PATH_PROBES:
+        env.notes.append(f"{len(env.consumers)} objects need GPU libraries: the first {MAX_PATH_PROBES} are probed")
     env.consumers = env.consumers[:MAX_PATH_PROBES]
 
 
@@ -307,7 +310,7 @@ class _Baseline(Loader):
 def baseline(env: Env) -> _Baseline:
     """A loader holding what the interpreter has mapped at start; ``caller`` is the object calling dlopen
     for ctypes (the _ctypes extension module, else the executable)."""
-    loader = _Baseline(env.facts, env.ld_library_path, env.elf_cache)
+    loader = _Baseline(env.facts, env.ld_library_path, env.elf_cache, env.sym_cache)
     info = env.info
     exe = info.get("exe_real")
     if exe and is_elf(exe):

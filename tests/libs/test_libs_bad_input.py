@@ -53,6 +53,8 @@ def test_damaged_files_and_symlink_loops_prediction_equals_reality(tmp_path: Pat
     (loop / "libcusparse.so.12").write_text("not a library\n" * 8)
     build_so(ok / "libcusparse.so.12", "libcusparse.so.12")
     build_so(lib / "libneeds_curand.so", "libneeds_curand.so", needed=[ok / "libcurand.so.10"])
+    build_so(lib / "libgpu_user.so", "libgpu_user.so", needed=[ok / "libcurand.so.10"], runpath=str(ok),
+             uses=["nowhere_defined"])
     env = {**clean_environ, "LD_LIBRARY_PATH": f"{loop}:{ok}"}
     report = libs_report(venv, live=True, environ=env)
     assert report.live is not None and report.live.differences == [], [d.to_json() for d in report.live.differences]
@@ -64,6 +66,9 @@ def test_damaged_files_and_symlink_loops_prediction_equals_reality(tmp_path: Pat
     assert rows["libcurand.so.10"].path is None
     needs = next(p for p in report.env.probes if p.load == str(lib / "libneeds_curand.so"))
     assert needs.result is not None and needs.result.missing == "libcurand.so.10"
+    # an undefined symbol no loaded object defines fails the load (ctypes uses RTLD_NOW)
+    user = next(p for p in report.env.probes if p.load == str(lib / "libgpu_user.so"))
+    assert user.result is not None and user.result.error == f"{lib}/libgpu_user.so: undefined symbol: nowhere_defined"
     # a non-ELF file found first ends the load with an error
     cusparse = next(p for p in report.env.probes if p.load == "libcusparse.so.12")
     assert cusparse.result is not None and cusparse.result.error == f"{loop}/libcusparse.so.12: invalid ELF header"

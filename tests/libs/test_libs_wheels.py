@@ -42,8 +42,9 @@ def test_pip_cuda_wheels(venv: Path, clean_environ: dict[str, str]) -> None:
     system13 = report.env.facts.cache.get("libcudart.so.13")
     assert rows["libcudart.so.12"].path == report.env.facts.cache.get("libcudart.so.12")
     assert rows["libcudart.so.13"].path == system13
-    shadowed = [f for f in report.findings if f.code == "shadowed" and f.message.startswith("libcudart.so.13")]
-    assert bool(shadowed) == bool(system13)  # on this machine /usr/local/cuda-13.0 is in the ld.so cache
+    # a bare dlopen by name that finds the system's copy (here /usr/local/cuda-13.0 is in the ld.so cache) is
+    # shown in the table, not reported: the wheel's directory is on no search path by design
+    assert not [f for f in report.findings if f.code == "shadowed"]
     # loaded by path, NVRTC finds its builtins next to it (RUNPATH $ORIGIN), nothing is missing
     assert not [f for f in report.findings if f.code in ("missing-needed", "load-error")]
 

@@ -28,7 +28,7 @@ MAX_PROBES = 400
 
 
 def mapped_files() -> list[str]:
-    """Regular files mapped into this process, in first-mapped order (/proc/self/maps)."""
+    """Files mapped into this process (device nodes aside), in first-mapped order (/proc/self/maps)."""
     out: list[str] = []
     seen: set[str] = set()
     try:
@@ -38,7 +38,8 @@ def mapped_files() -> list[str]:
                 if len(parts) < 6:
                     continue
                 path = parts[5].strip()
-                if path.startswith("/") and not path.endswith("(deleted)") and path not in seen:
+                if (path.startswith("/") and not path.startswith("/dev/") and not path.endswith("(deleted)")
+                        and path not in seen):
                     seen.add(path)
                     out.append(path)
     except OSError:
