@@ -144,6 +144,14 @@ class RouteChoice:
     outside: bool = False  # every route that could serve it is excluded by the profile's `route:`
 
 
+def _pins_legacy(spec: str | None, records: list[tuple[str, bool]]) -> bool:
+    """True when the profile's range admits only legacy records (it pins an old release on purpose)."""
+    if not spec:
+        return False
+    admitted = [legacy for version, legacy in records if in_any((spec,), version)]
+    return bool(admitted) and all(admitted)
+
+
 def _platform_for(prof: Profile, host: HostInfo | None) -> str:
     """The platform the routes must deliver for: the machine's, else the profile's first."""
     arch = (host.arch or "").lower() if host is not None else ""
@@ -296,11 +304,15 @@ def resolve_profile(prof: Profile, matrix: Matrix, host: HostInfo | None) -> Res
     chosen: Stack | None = None
     choice: RouteChoice | None = None
     platform = _platform_for(prof, host)
+    # legacy records are judged by validate and proposed only when the profile pins them: its range admits
+    # no current release (tensorrt: "8.2", cuda: "11.3"), not merely includes old ones (">=8.0")
+    legacy_trt = _pins_legacy(prof.tensorrt, [(t.full_version, t.legacy) for t in matrix.tensorrt])
+    legacy_cuda = _pins_legacy(prof.cuda, [(c.version, c.legacy) for c in matrix.cuda])
     for trt in sorted(matrix.tensorrt, key=lambda t: V(t.full_version), reverse=True):
-        if trt.legacy and not (prof.tensorrt and in_any((prof.tensorrt,), trt.full_version)):
-            continue  # legacy lines are judged by validate, proposed only when the profile pins them
+        if trt.legacy and not legacy_trt:
+            continue
         for cuda in sorted(matrix.cuda_versions_for(trt.cuda), key=lambda c: V(c.version), reverse=True):
-            if cuda.legacy and not (prof.cuda and in_any((prof.cuda,), cuda.version)):
+            if cuda.legacy and not legacy_cuda:
                 continue
             rej = Rejected({"tensorrt": trt.full_version, "cuda": cuda.version})
             _pins(prof, ngc, trt, cuda, rej)

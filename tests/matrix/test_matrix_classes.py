@@ -123,3 +123,21 @@ def test_every_pypi_ga_release_from_8_5_is_findable(m: Matrix) -> None:
                                           ("NVIDIA A10...", None), ("Orin (nvgpu)", "8.7")])
 def test_gpu_names(m: Matrix, name: str, cc: str | None) -> None:
     assert m.compute_capability_for(name) == cc
+
+
+def test_legacy_is_proposed_only_when_pinned(m: Matrix, tmp_path: Path, settings: Settings) -> None:
+    a100 = read_capture(SMI / "corpus" / "telegraf-a100-sxm4-80gb-mig-535.54.03.xml", cc_lookup=m.compute_capability_for)
+    free = resolve_profile(profile(tmp_path, settings, 'tensorrt: ">=8.0"\n'), m, a100)
+    seen = {r.candidate["tensorrt"] for r in free.rejected + free.outside}
+    assert not any(v.startswith(("7.", "8.0", "8.2", "8.4", "9.")) for v in seen)
+    assert free.chosen is not None and not m.tensorrt_release(free.chosen.tensorrt).legacy  # type: ignore[union-attr]
+    pinned = resolve_profile(profile(tmp_path, settings, 'tensorrt: "8.2"\ncuda: "11.3"\n'), m, a100)
+    reasons = [x for r in pinned.rejected for x in r.reasons if r.candidate["tensorrt"].startswith("8.2")]
+    assert reasons and any("no route" in x for x in reasons), reasons  # judged, not skipped: no route ships it
+
+
+def test_windows_driver_column_in_resolve(m: Matrix, settings: Settings) -> None:
+    win = read_capture(WIN_536, cc_lookup=m.compute_capability_for)
+    res = resolve_profile(load_profile("trt-yolo", settings), m, win)
+    reasons = [x for r in res.rejected for x in r.reasons if "needs driver" in x]
+    assert any("CUDA 12.3 needs driver >= 545.84" in x for x in reasons), reasons[:5]  # Windows, not 545.23.06

@@ -28,7 +28,7 @@ def test_shipped_matrix_passes_check(m: Matrix) -> None:
 
 def test_every_record_has_a_source_url(m: Matrix) -> None:
     data = m.to_json()
-    for section in ("cuda", "cuda_majors", "tensorrt", "cudnn", "routes", "precisions", "gpus", "ngc"):
+    for section in ("cuda", "cuda_majors", "tensorrt", "cudnn", "routes", "precisions", "gpus", "ngc", "jetpack"):
         assert data[section], section
         for rec in data[section]:
             assert rec["source"], (section, rec)
