@@ -96,7 +96,7 @@ def render_diagnosis(console: Console, d: Any, index: int | None = None) -> None
     console.print(Text("   cause: ") + Text(d.cause))
     for f in d.fixes:
         console.print(Text("   fix:   ", style="green") + Text(f))
-    times = f" ({d.count} times)" if d.count > 1 else ""
+    times = f" ({d.count} times in all)" if d.count > len(d.lines) else ""
     for line, quote in zip(d.lines, d.quotes, strict=False):
         console.print(Text(f"   line {line}{times}: ", style="dim") + Text(quote, style="dim"))
         times = ""

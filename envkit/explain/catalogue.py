@@ -195,6 +195,8 @@ def _compile(r: Reader, key: str, text: str) -> re.Pattern[str]:
         raise r.fail(f"not a valid regular expression: {exc}", path=r.path + (key,)) from None
     from envkit.explain.scan import MIN_NEEDLE, needle_of
 
+    if pattern.flags & re.IGNORECASE:
+        raise r.fail("(?i) is not supported: spell the cases out ([Cc]uda)", path=r.path + (key,))
     if needle_of(pattern) is None:
         raise r.fail(f"the pattern needs a fixed phrase of {MIN_NEEDLE}+ characters outside groups' alternatives",
                      "big logs are searched for a pattern's literal text first", path=r.path + (key,))

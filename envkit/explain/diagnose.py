@@ -153,7 +153,8 @@ def _dedupe(items: list[Diagnosis]) -> list[Diagnosis]:
             out.append(d)
             continue
         prev.count += d.count
-        prev.lines = sorted(set(prev.lines + d.lines))[:3]
+        merged = sorted(set(zip(prev.lines, prev.quotes, strict=True)) | set(zip(d.lines, d.quotes, strict=True)))[:3]
+        prev.lines, prev.quotes = [ln for ln, _ in merged], [q for _, q in merged]
     return out
 
 

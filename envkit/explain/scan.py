@@ -1,10 +1,11 @@
 """Scan a log for the catalogue's patterns in bounded memory and time.
 
-The input is read in blocks of ``BLOCK`` bytes, decoded incrementally (UTF-8, or UTF-16 when it starts with
-a byte-order mark: PowerShell's ``>``), cut at the last newline, normalised (CRLF and lone CR to LF, ANSI
-colour codes removed) and searched. Every pattern carries a *needle*, its longest literal run (at least 4
-characters, checked when the catalogue is loaded): the block is searched for the needle first (a fast
-substring search), and the regular expression runs only on the lines around each occurrence. Hits are
+The input is read in blocks of ``BLOCK`` bytes (UTF-8 as bytes; UTF-16 with a byte-order mark, as
+PowerShell's ``>`` writes, is decoded and re-encoded), cut at the last newline, normalised (CRLF and lone
+CR to LF, ANSI colour codes removed) and searched. Every pattern carries a *needle*, its longest literal
+run (at least 4 characters, checked when the catalogue is loaded): one Aho-Corasick pass over the block
+finds every needle at once, and a pattern's regular expression runs only on the lines around its
+needle's hits (decoded with replacement, so invalid UTF-8 never stops a scan). Hits are
 grouped per entry and per fact values, with a count and the first line numbers, so a log that repeats one
 error a million times still takes bounded memory.
 """
@@ -27,7 +28,7 @@ CONTEXT_LINES = 3  # lines before and after a needle the pattern may span
 MAX_GROUPS = 20  # distinct fact sets kept per entry
 MAX_QUOTES = 3  # line numbers quoted per group
 MIN_NEEDLE = 4
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Z0-9]")
+_ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Z0-9]")
 
 
 class UnreadableInput(InputError):
@@ -93,14 +94,16 @@ class _Probe:
     owner: str  # entry id, or "fact:NAME"
     pattern: re.Pattern[str]
     needle: str
-    icase: bool
     types: tuple[tuple[str, str], ...]
 
 
 class Scanner:
-    """The catalogue compiled for scanning; reusable across inputs."""
+    """The catalogue compiled for scanning: one Aho-Corasick automaton over every pattern's needle
+    (ahocorasick_rs, one pass over the bytes), then each pattern only on the lines around its needle."""
 
     def __init__(self, catalogue: Catalogue) -> None:
+        import ahocorasick_rs
+
         self.catalogue = catalogue
         self.probes: list[_Probe] = []
         for e in catalogue.entries:
@@ -108,7 +111,9 @@ class Scanner:
                 self.probes.append(_probe(e.id, p, tuple(e.fact_types.items())))
         for f in catalogue.facts:
             self.probes.append(_probe(f"fact:{f.name}", f.pattern, ((f.name, f.type),)))
-        self.any_icase = any(p.icase for p in self.probes)
+        needles = sorted({p.needle for p in self.probes})
+        self.by_needle: list[list[int]] = [[i for i, p in enumerate(self.probes) if p.needle == n] for n in needles]
+        self.automaton = ahocorasick_rs.BytesAhoCorasick([n.encode("utf-8") for n in needles])
 
     def scan(self, stream: BinaryIO, *, limit: int | None = None) -> ScanResult:
         res = ScanResult()
@@ -117,73 +122,84 @@ class Scanner:
             return res
         encoding, skip = _encoding(first)
         res.encoding = encoding
-        decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-        pending = ""
+        decoder = None if encoding == "utf-8" else codecs.getincrementaldecoder(encoding)(errors="replace")
+        pending = b""
         block: bytes = first[skip:]
         total = len(first)
         while True:
-            text = pending + decoder.decode(block, final=not block)
-            cut = text.rfind("\n") + 1
-            if cut == 0 and len(text) < MAX_PENDING and block:
-                pending = text
+            data = block if decoder is None else decoder.decode(block, final=not block).encode("utf-8")
+            buf = pending + data
+            cut = buf.rfind(b"\n") + 1
+            if cut == 0 and len(buf) < MAX_PENDING and block:
+                pending = buf
             else:
-                if cut == 0:
-                    cut = len(text)
-                self._scan_text(text[:cut], res)
-                pending = text[cut:]
+                cut = cut or len(buf)
+                self._scan_block(buf[:cut], res)
+                pending = buf[cut:]
             if not block:
                 break
-            if limit is not None and total >= limit:
-                block = b""
-                continue
-            block = stream.read(BLOCK)
+            block = b"" if limit is not None and total >= limit else stream.read(BLOCK)
             total += len(block)
         if pending:
-            self._scan_text(pending + "\n", res)
+            self._scan_block(pending + b"\n", res)
         res.bytes = total
         return res
 
-    def _scan_text(self, raw: str, res: ScanResult) -> None:
-        text = raw.replace("\r\n", "\n").replace("\r", "\n")
-        if "\x1b" in text:
-            text = _ANSI.sub("", text)
-        lowered = text.lower() if self.any_icase else text
+    def _scan_block(self, raw: bytes, res: ScanResult) -> None:
+        data = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        if b"\x1b" in data:
+            data = _ANSI.sub(b"", data)
         base = res.lines
-        for probe in self.probes:
-            if probe.owner.startswith("fact:") and probe.owner[5:] in res.facts:
-                continue
-            hay = lowered if probe.icase else text
-            if probe.needle not in hay:
-                continue
-            self._run_probe(probe, text, hay, base, res)
-        res.lines = base + text.count("\n")
-
-    def _run_probe(self, probe: _Probe, text: str, hay: str, base: int, res: ScanResult) -> None:
-        pos = 0
-        counted_at, counted_lines = 0, 0
-        seen_end = -1
-        while True:
-            idx = hay.find(probe.needle, pos)
-            if idx < 0:
-                return
-            start = idx
-            for _ in range(CONTEXT_LINES):
-                start = text.rfind("\n", 0, max(start - 1, 0)) + 1 if start > 0 else 0
-            end = idx
-            for _ in range(CONTEXT_LINES + 1):
-                nxt = text.find("\n", end + 1)
-                end = len(text) if nxt < 0 else nxt
-            start = max(start, seen_end)
-            for m in probe.pattern.finditer(text, start, end):
-                if m.start() < seen_end:
+        counted_at, counted = 0, 0
+        seen: set[tuple[str, int]] = set()  # (entry, line): two patterns of one entry on one line are one hit
+        for start, end, probes in self._windows(data, res):
+            counted += data.count(b"\n", counted_at, start)
+            counted_at = start
+            text = data[start:end].decode("utf-8", "replace")
+            for i in sorted(probes):
+                probe = self.probes[i]
+                if probe.owner.startswith("fact:") and probe.owner[5:] in res.facts:
                     continue
-                counted_lines += text.count("\n", counted_at, m.start())
-                counted_at = m.start()
-                self._record(probe, m, base + counted_lines + 1, text, res)
-                seen_end = m.end()
-                if probe.owner.startswith("fact:"):
-                    return
-            pos = max(end, idx + 1)
+                at, lines = 0, 0
+                for m in probe.pattern.finditer(text):
+                    lines += text.count("\n", at, m.start())
+                    at = m.start()
+                    line = base + counted + lines + 1
+                    if (probe.owner, line) in seen:
+                        continue
+                    seen.add((probe.owner, line))
+                    self._record(probe, m, line, text, res)
+                    if probe.owner.startswith("fact:"):
+                        break
+        res.lines = base + data.count(b"\n")
+
+    def _live(self, needle: int, res: ScanResult) -> bool:
+        """A needle is worth a window unless all its probes are log-wide facts already read."""
+        return any(not self.probes[i].owner.startswith("fact:") or self.probes[i].owner[5:] not in res.facts
+                   for i in self.by_needle[needle])
+
+    def _windows(self, data: bytes, res: ScanResult) -> list[tuple[int, int, set[int]]]:
+        """Merged byte ranges (CONTEXT_LINES around each needle hit) with the probes to run in each."""
+        hits = self.automaton.find_matches_as_indexes(data, overlapping=True)
+        live = {n for n in {h[0] for h in hits} if self._live(n, res)}
+        out: list[tuple[int, int, set[int]]] = []
+        for needle, pos, _end in sorted((h for h in hits if h[0] in live), key=lambda h: h[1]):
+            end = pos
+            for _ in range(CONTEXT_LINES + 1):
+                nxt = data.find(b"\n", end + 1)
+                end = len(data) if nxt < 0 else nxt
+            if out and pos < out[-1][1]:  # inside the current window: it grows, its probes join
+                out[-1] = (out[-1][0], max(out[-1][1], end), out[-1][2])
+                out[-1][2].update(self.by_needle[needle])
+                continue
+            start = pos
+            for _ in range(CONTEXT_LINES + 1):
+                start = data.rfind(b"\n", 0, max(start - 1, 0)) + 1 if start > 0 else 0
+            if out and start <= out[-1][1]:
+                out[-1] = (out[-1][0], max(out[-1][1], end), out[-1][2] | set(self.by_needle[needle]))
+            else:
+                out.append((start, end, set(self.by_needle[needle])))
+        return out
 
     def _record(self, probe: _Probe, m: re.Match[str], line: int, text: str, res: ScanResult) -> None:
         from envkit.explain.questions import normalise
@@ -221,11 +237,10 @@ class Scanner:
 
 def _probe(owner: str, pattern: re.Pattern[str], types: tuple[tuple[str, str], ...]) -> _Probe:
     needle = needle_of(pattern)
-    icase = bool(pattern.flags & re.IGNORECASE)
     if needle is None:
         raise InputError(f"pattern {pattern.pattern!r} of {owner} has no literal run of {MIN_NEEDLE}+ characters",
                          "big logs are searched by a pattern's literal text first; add a fixed phrase")
-    return _Probe(owner, pattern, needle.lower() if icase else needle, icase, types)
+    return _Probe(owner, pattern, needle, types)
 
 
 def _encoding(first: bytes) -> tuple[str, int]:
