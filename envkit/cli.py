@@ -72,26 +72,11 @@ def _print_json(doc: dict[str, Any]) -> None:
     print(json.dumps(doc, indent=2, sort_keys=False))
 
 
-def _diagnoses(verb: str, failure: Any, settings: Any) -> list[Any]:
-    """When create or smoke fails, what `envkit explain` finds in its failure (docs: README, "explain")."""
-    from envkit.commands.explain import EXPLAINED_VERBS, explain_failed
+def _explained(verb: str, failure: Any, settings: Any, doc: Any = None, console: Any = None) -> Any:
+    """A failed create or smoke: explain's diagnoses appended to its JSON envelope, or printed after it."""
+    from envkit.commands.explain import append_diagnoses
 
-    return explain_failed(failure, settings) if verb in EXPLAINED_VERBS else []
-
-
-def _with_diagnoses(doc: dict[str, Any], diagnoses: list[Any]) -> dict[str, Any]:
-    if diagnoses:
-        from envkit.commands.explain import diagnosis_message
-
-        doc["messages"].extend(diagnosis_message(d).to_json() for d in diagnoses)
-    return doc
-
-
-def _render_diagnoses(console: Any, diagnoses: list[Any]) -> None:
-    if diagnoses:
-        from envkit.commands.explain import render_failure_diagnoses
-
-        render_failure_diagnoses(console, diagnoses)
+    return append_diagnoses(verb, failure, settings, doc, console)
 
 
 def _verb_in(argv: Sequence[str]) -> str:
@@ -123,25 +108,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         module = importlib.import_module(f"envkit.commands.{VERBS[args.verb]}")
         result = module.run(args, settings)
-        diagnoses = _diagnoses(verb, result, settings) if result.exit_code else []
         if as_json:
             from envkit.output import for_result
 
-            _print_json(_with_diagnoses(for_result(verb, result), diagnoses))
+            _print_json(_explained(verb, result, settings, doc=for_result(verb, result)))
         else:
-            console = _console()
-            result.render(console)
-            _render_diagnoses(console, diagnoses)
+            result.render(console := _console())
+            _explained(verb, result, settings, console=console)
         return int(result.exit_code)
     except EnvkitError as err:
-        diagnoses = _diagnoses(verb, err, settings)
         if as_json:
             from envkit.output import for_error
 
-            _print_json(_with_diagnoses(for_error(verb, err), diagnoses))
+            _print_json(_explained(verb, err, settings, doc=for_error(verb, err)))
         else:
             _print_error(err)
-            _render_diagnoses(_console(stderr=True), diagnoses)
+            _explained(verb, err, settings, console=_console(stderr=True))
         return int(err.exit_code)
     except KeyboardInterrupt:
         if as_json:

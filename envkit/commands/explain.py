@@ -319,7 +319,19 @@ def diagnosis_message(d: Any) -> Message:
     return Message("note", f"explain: [{d.certainty}] {d.title}: {d.cause}", "; ".join(d.fixes) or None, d.id)
 
 
-def render_failure_diagnoses(console: Console, diagnoses: list[Any]) -> None:
-    console.print("envkit explain:", style="bold", highlight=False, markup=False)
-    for i, d in enumerate(diagnoses, 1):
-        render_diagnosis(console, d, i)
+def append_diagnoses(verb: str, failure: Any, settings: Settings | None, doc: Any = None,
+                     console: Console | None = None) -> Any:
+    """For envkit.cli: when ``verb`` is create or smoke and failed (an error, or a result with a non-zero exit
+    code), its diagnoses are appended to the JSON envelope ``doc`` as notes, or printed on ``console``."""
+    from envkit.errors import EnvkitError
+
+    if verb not in EXPLAINED_VERBS or (not isinstance(failure, EnvkitError) and not failure.exit_code):
+        return doc
+    diagnoses = explain_failed(failure, settings)
+    if diagnoses and doc is not None:
+        doc["messages"].extend(diagnosis_message(d).to_json() for d in diagnoses)
+    elif diagnoses and console is not None:
+        console.print("envkit explain:", style="bold", highlight=False, markup=False)
+        for i, d in enumerate(diagnoses, 1):
+            render_diagnosis(console, d, i)
+    return doc

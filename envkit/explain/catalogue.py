@@ -57,13 +57,12 @@ class GlobalFact:
 
 @dataclass(frozen=True)
 class LibraryFamily:
-    """Shared libraries named by a stem (``cudart``, ``cudnn_ops_infer``), and where they come from."""
+    """Shared libraries named by a stem (``cudart``, ``cudnn_ops_infer``) and the component shipping them
+    (the packages that provide them: the matrix, and envkit.libs.families for the other CUDA libraries)."""
 
     family: str
     stems: tuple[str, ...]
     component: str
-    pip: str | None
-    conda: str | None
     dll_digits: str  # "major" (nvinfer_10.dll) or "cuda" (cudart64_110.dll: major*10+minor)
 
 
@@ -212,7 +211,7 @@ def _fact_type(r: Reader, key: str) -> str:
 
 
 def _library(r: Reader) -> LibraryFamily:
-    r.expect_mapping(("family", "stems", "component", "pip", "conda", "dll_digits"), required=("family", "component"))
+    r.expect_mapping(("family", "stems", "component", "dll_digits"), required=("family", "component"))
     component = r.get("component", str)
     if component not in COMPONENTS:
         raise r.fail(f"unknown component {component!r}", f"one of {', '.join(COMPONENTS)}", path=r.path + ("component",))
@@ -220,8 +219,7 @@ def _library(r: Reader) -> LibraryFamily:
     if digits not in ("major", "cuda"):
         raise r.fail("dll_digits is 'major' or 'cuda'", path=r.path + ("dll_digits",))
     family = r.get("family", str)
-    return LibraryFamily(family, tuple(r.str_list("stems") or [family]), component, r.get("pip", str),
-                         r.get("conda", str), digits)
+    return LibraryFamily(family, tuple(r.str_list("stems") or [family]), component, digits)
 
 
 def _entry(r: Reader, doc: Document) -> Entry:

@@ -135,7 +135,7 @@ def _lib_answers(prefix: str, name: str | None, facts: Facts, ctx: Context) -> F
             if lines:
                 out[f"{prefix}_trt_lines"] = lines
         elif fam.component == "cuda":
-            pips, conda = _cuda_packages(m, fam, num)
+            pips, conda = _cuda_packages(m, fam, num, name)
     unique = list(dict.fromkeys(pips))
     if unique:
         out[f"{prefix}_pip"] = " or ".join(
@@ -174,16 +174,20 @@ def _trt_packages(m: Matrix, num: int, cuda_major: int | None) -> tuple[list[tup
     return pips, lines
 
 
-def _cuda_packages(m: Matrix, fam: LibraryFamily, num: int) -> tuple[list[tuple[str, str]], str | None]:
-    cm = m.cuda_majors.get(num)
-    if cm is None:
-        return [], None
+def _cuda_packages(m: Matrix, fam: LibraryFamily, num: int, name: str) -> tuple[list[tuple[str, str]], str | None]:
+    """The CUDA runtime from the matrix's cuda_majors; the other CUDA libraries from envkit.libs.families."""
     if fam.family == "cudart":
+        cm = m.cuda_majors.get(num)
+        if cm is None:
+            return [], None
         return ([(p.format(version=str(num)), "") for p in cm.pip_packages],
                 " ".join(p.format(version=str(num)) for p in cm.conda_packages))
-    if fam.pip:
-        return [(fam.pip.format(major=num), "")], fam.conda.format(major=num) if fam.conda else None
-    return [], None
+    from envkit.libs.families import providers
+
+    found = providers(name if ".so" in name else f"lib{fam.family}.so.{num}", num if num in m.cuda_majors else None)
+    pips = [(p.package, "") for p in found if p.ecosystem == "pypi"]
+    conda = next((p.package for p in found if p.ecosystem == "conda-forge"), None)
+    return pips, conda
 
 
 def _env_cuda_major(facts: Facts) -> int | None:
