@@ -250,6 +250,16 @@ class Machine:
         """Equal for machines that give the same solve (dedup of identical solve inputs)."""
         return (self.platform, *self.solve_target(pinned_cuda).strings())
 
+    def conda_overrides(self) -> dict[str, str]:
+        """``CONDA_OVERRIDE_*`` that make conda, mamba and micromamba solve for this machine as envkit does
+        (none for this machine itself: they detect it, and the user's own overrides pass through)."""
+        if self.kind == "this":
+            return {}
+        out = {"CONDA_OVERRIDE_CUDA": self.cuda or ""}  # empty: no __cuda
+        if PLATFORMS[self.platform].os == "linux":
+            out["CONDA_OVERRIDE_GLIBC"] = self.glibc
+        return out
+
     def host_facts(self, pinned_cuda: str | None = None) -> HostInfo | None:
         """What resolve reasons with: the probe's or capture's facts, a declared machine's driver and CUDA;
         None for this machine when its driver does not answer (resolve then answers for any driver)."""

@@ -197,3 +197,11 @@ def test_fleet_directory_of_captures(tmp_path: Path, matrix) -> None:  # type: i
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no capture files"):
         machines_for(s, matrix, specs=[f"host:{tmp_path / 'empty'}"])
+
+
+def test_conda_overrides_for_the_cli_backends(tmp_path: Path, matrix) -> None:  # type: ignore[no-untyped-def]
+    assert Machine.from_probe(settings(tmp_path)).conda_overrides() == {}
+    old = Machine.from_capture(GT1030, matrix)
+    assert old.conda_overrides() == {"CONDA_OVERRIDE_CUDA": "11.4", "CONDA_OVERRIDE_GLIBC": "2.28"}
+    assert Machine.from_spec("linux-64:driver=470.57.02", matrix=matrix).conda_overrides()["CONDA_OVERRIDE_CUDA"] == ""
+    assert Machine.from_spec("win-64:cuda=12.4").conda_overrides() == {"CONDA_OVERRIDE_CUDA": "12.4"}

@@ -107,7 +107,9 @@ def create_with_backend(
             argv = backend.create_argv(prefix, env_file)
             if reporter is not None:
                 reporter.step(backend.name, " ".join(argv))
-            res = run(argv, timeout=env_seconds("ENVKIT_BACKEND_TIMEOUT", 7200.0), env=clean_env())
+            # the tool solves for the machine envkit resolved for (--host, the profile's targets), not this one
+            overrides = request.machine.conda_overrides() if request.machine is not None else {}
+            res = run(argv, timeout=env_seconds("ENVKIT_BACKEND_TIMEOUT", 7200.0), env=clean_env(None, **overrides))
             if not res.ok:
                 tail = "\n".join((res.stderr or res.stdout or "").strip().splitlines()[-10:])
                 raise InstallError(f"{backend.name} failed (exit {res.returncode}):\n{tail}", hint=" ".join(argv))
