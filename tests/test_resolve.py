@@ -328,3 +328,14 @@ def test_driver_unlock_names_the_cheapest_driver_for_a_newer_stack(matrix, setti
     h.driver_version, h.cuda_version = "545.23.06", None
     better = resolve_profile(load_profile("trt-yolo", settings), matrix, h)
     assert better.chosen is not None and V(better.chosen.cuda) > V("12.2")
+
+
+def test_readme_shows_a_real_resolve_run(capsys: pytest.CaptureFixture[str]) -> None:
+    """README's "Resolve output" block is exactly what this command prints (docs stay true)."""
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("## Resolve output")
+    block = readme[readme.index("```\n", start) + 4: readme.index("```", readme.index("```\n", start) + 4)]
+    main(["--project", str(ROOT), "resolve", "trt-yolo", "--host", str(H100_535)])
+    assert capsys.readouterr().out == block
+    code, data = resolve_json(capsys, "trt-yolo", "--host", str(H100_535))
+    assert code == 0 and data["verdict"] == " ".join(line.strip() for line in block.splitlines()[:3])

@@ -45,6 +45,7 @@ class ResolveResult:
 
     def to_json(self) -> dict[str, Any]:
         data = self.resolution.to_json()
+        data["verdict"] = self.verdict()
         data["host"] = self.host
         data["machine"] = self.machine
         del data["notes"]  # in the envelope's messages
