@@ -113,8 +113,8 @@ def global_options(settings: Settings, cwd: Path | None = None) -> str:
     out = ""
     here = find_project_dir(cwd or Path.cwd()).resolve()
     if here != settings.project_dir.resolve():
-        out += f"--project {quote('bash', str(settings.project_dir))} "
+        out += f"--project {quote('bash', str(settings.project_dir), minimal=True)} "
     default = Path(settings.env.get("ENVKIT_MATRIX") or packaged_matrix()).resolve()
     if Path(settings.matrix_path).resolve() != default:
-        out += f"--matrix {quote('bash', str(Path(settings.matrix_path).resolve()))} "
+        out += f"--matrix {quote('bash', str(Path(settings.matrix_path).resolve()), minimal=True)} "
     return out

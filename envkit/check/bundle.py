@@ -68,10 +68,12 @@ class BundleReport:
         from envkit.engine.activation import quote
 
         out = self.out.resolve()
+        name = quote("bash", self.environment, minimal=True)
+        env_file = quote("bash", str(out / "environment.yml"), minimal=True)
+        channel = quote("bash", out.as_uri(), minimal=True)
         return [
-            f"envkit create --file {quote('bash', str(out / 'environment.yml'))} --name {quote('bash', self.environment)}"
-            " --locked --offline",
-            f"envkit {self.options}create {quote('bash', self.environment)} --channel {quote('bash', out.as_uri())} --offline",
+            f"envkit create --file {env_file} --name {name} --locked --offline",
+            f"envkit {self.options}create {name} --channel {channel} --offline",
         ]
 
 

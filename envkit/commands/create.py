@@ -77,6 +77,7 @@ class CreateView:
     def to_json(self) -> dict[str, Any]:
         data = self.result.to_json()
         del data["notes"]  # in the envelope's messages
+        data["activate"] = activation_lines(self.result) if self.result.status != "dry run" else []
         return data
 
     def messages(self) -> list[Message]:
@@ -103,9 +104,26 @@ class CreateView:
                           highlight=False)
             if r.lock_file:
                 console.print(f"lock: {r.lock_file}", highlight=False)
-        console.print("use it with:", highlight=False)
-        for u in r.usage:
-            console.print(f"  {u}", highlight=False)
+        lines = activation_lines(r)
+        console.print(f"activate it: {lines[0]}", highlight=False, markup=False)
+        for u in lines[1:]:
+            console.print(f"         or: {u}", highlight=False, markup=False)
+
+
+def activation_lines(r: CreateResult) -> list[str]:
+    """How to use the environment, first the activation line; each works as printed (names and paths quoted).
+    A named environment in conda's envs dirs is named; one made with --prefix is given by its path."""
+    from envkit.engine.activation import quote
+
+    named = bool(r.conda_activate and r.name)
+    if named:
+        who = quote("bash", str(r.name), minimal=True)
+    else:
+        who = f"--prefix {quote('bash', str(r.prefix), minimal=True)}"
+    lines = [f'eval "$(envkit shell-hook {who})"', f"envkit shell {who}", f"envkit run {who} -- CMD"]
+    if named:
+        lines.append(f"conda activate {quote('bash', str(r.name), minimal=True)}")
+    return lines
 
 
 def request_from_args(args: argparse.Namespace, settings: Settings) -> CreateRequest:

@@ -131,10 +131,10 @@ def _apply_command(args: argparse.Namespace, settings: Settings, name: str | Non
     from envkit.context import global_options
     from envkit.engine.activation import quote
 
-    which = quote("bash", name) if name else f"--prefix {quote('bash', str(prefix))}"
-    extra = "".join(f" --channel {quote('bash', c)}" for c in getattr(args, "channel", []) or [])
+    which = quote("bash", name, minimal=True) if name else f"--prefix {quote('bash', str(prefix), minimal=True)}"
+    extra = "".join(f" --channel {quote('bash', c, minimal=True)}" for c in getattr(args, "channel", []) or [])
     if getattr(args, "host", None):
-        extra += f" --host {quote('bash', str(Path(args.host).resolve()))}"
+        extra += f" --host {quote('bash', str(Path(args.host).resolve()), minimal=True)}"
     if getattr(args, "offline", False):
         extra += " --offline"
     return f"envkit {global_options(settings)}update {which}{extra}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -25,10 +26,16 @@ SCRIPT_SUFFIX = {"bash": ".sh", "zsh": ".sh", "fish": ".fish", "powershell": ".p
 _PS_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
 
 
-def quote(shell: str, value: str) -> str:
-    """``value`` as one literal word of ``shell``: never expanded, never evaluated."""
+_PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+
+
+def quote(shell: str, value: str, *, minimal: bool = False) -> str:
+    """``value`` as one literal word of ``shell``: never expanded, never evaluated. ``minimal``: leave a word
+    of plain characters bare (for commands printed for a person to copy)."""
     if "\0" in value:
         raise ValueError("a NUL byte cannot be passed to a shell")
+    if minimal and _PLAIN.fullmatch(value):
+        return value
     if shell in ("bash", "zsh", "sh"):
         return "'" + value.replace("'", "'\\''") + "'"
     if shell == "fish":

@@ -107,3 +107,26 @@ def test_shell_hook_default_shell_and_bash_eval(make_env: Callable[..., Path]) -
     assert r.stdout.strip() == str(prefix)
     r = envkit("shell-hook", "demo", env={**os.environ, "SHELL": "/usr/bin/fish"})
     assert r.stdout.startswith("set -gx PATH ")
+
+
+@pytest.mark.parametrize("where", ["named", "prefix"])
+def test_create_ends_with_an_activation_line_that_works(where: str, trt_channel: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`create` ends with the line to activate the environment, for named and --prefix ones; eval'd as printed."""
+    from channel_factory import env_yaml, file_url
+
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "12.4")
+    env = env_yaml(tmp_path / "environment.yml", [file_url(trt_channel)], ["trt-tools"], name="demo")
+    target = ["--name", "demo"] if where == "named" else ["--prefix", str(tmp_path / "my env")]
+    r = envkit("create", "--file", str(env), *target, "--no-smoke")
+    assert r.returncode == 0, r.stderr
+    line = next(ln for ln in r.stdout.splitlines() if ln.startswith("activate it: "))[len("activate it: "):]
+    assert line.startswith('eval "$(envkit shell-hook ')
+    bindir = tmp_path / "bin"  # `envkit` on PATH, as after `pip install envkit`
+    bindir.mkdir()
+    (bindir / "envkit").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m envkit "$@"\n')
+    (bindir / "envkit").chmod(0o755)
+    r = subprocess.run(["bash", "-c", f"{line}\ntrt-hello"], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("trt-hello TRT_HOME=")
