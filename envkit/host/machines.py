@@ -151,7 +151,7 @@ class Machine:
         from envkit.host.parse import read_capture
 
         info = read_capture(path, cc_lookup=matrix.compute_capability_for if matrix else None)
-        m = cls("capture", label or str(path), platform_for(info.arch), driver=info.driver_version,
+        m = cls("capture", label or str(path), _capture_platform(info), driver=info.driver_version,
                 cuda=info.effective_cuda(), glibc=info.glibc or DEFAULT_GLIBC, host_file=str(path), facts=info)
         if m.cuda is None and m.driver:
             return m._with_driver_cuda(settings, matrix)
@@ -216,7 +216,9 @@ class Machine:
         m = _matrix(settings, matrix)
         if m is None or self.driver is None:
             return self
-        os_name = PLATFORMS[self.platform].os
+        # a WSL2 machine runs linux packages on a Windows driver: the driver table's windows column
+        windows_driver = self.facts is not None and self.facts.machine_type in ("wsl2", "windows")
+        os_name = "windows" if windows_driver else PLATFORMS[self.platform].os
         cuda = driver_max_cuda(m, self.driver, os_name)
         if cuda is not None:
             return replace(self, cuda=cuda)
@@ -359,6 +361,14 @@ def _capture_path(text: str, settings: Settings | None) -> Path:
     if not path.is_file() and not path.is_dir():
         raise _bad(text, f"no such file: {file}")
     return path
+
+
+def _capture_platform(info: HostInfo) -> str:
+    """A capture's platform: its CPU architecture, else what kind of machine it is (``envkit.host.kinds``:
+    a Jetson is ARM, a native Windows driver is win-64, WSL2 is Linux)."""
+    if info.machine_type == "jetson":
+        return platform_for(info.arch or "aarch64")
+    return platform_for(info.arch, "windows" if info.machine_type == "windows" else "linux")
 
 
 def _matrix(settings: Settings | None, matrix: Matrix | None) -> Matrix | None:

@@ -205,3 +205,14 @@ def test_conda_overrides_for_the_cli_backends(tmp_path: Path, matrix) -> None:  
     assert old.conda_overrides() == {"CONDA_OVERRIDE_CUDA": "11.4", "CONDA_OVERRIDE_GLIBC": "2.28"}
     assert Machine.from_spec("linux-64:driver=470.57.02", matrix=matrix).conda_overrides()["CONDA_OVERRIDE_CUDA"] == ""
     assert Machine.from_spec("win-64:cuda=12.4").conda_overrides() == {"CONDA_OVERRIDE_CUDA": "12.4"}
+
+
+@pytest.mark.parametrize(("name", "platform"), [
+    ("jetson/orin-nvgpu-540.4.0.txt", "linux-aarch64"),
+    ("corpus/netdata-geforce-rtx-2080-windows-516.59.xml", "win-64"),
+    ("corpus/gpud-8x-h100-80gb-hbm3-535.161.08-q.txt", "linux-64"),
+])
+def test_capture_platform_follows_the_kind_of_machine(name: str, platform: str, matrix) -> None:  # type: ignore[no-untyped-def]
+    m = Machine.from_capture(SMI / name, matrix)
+    assert m.platform == platform and m.solve_target().platform == platform
+    assert m.solve_target().virtual("__cuda") == m.cuda
