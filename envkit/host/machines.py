@@ -262,11 +262,16 @@ class Machine:
             out["CONDA_OVERRIDE_GLIBC"] = self.glibc
         return out
 
+    @property
+    def is_jetson(self) -> bool:
+        """A Jetson (envkit.host.kinds): its JetPack/L4T release fixes the stack, nvidia-smi or not."""
+        return self.facts is not None and self.facts.machine_type == "jetson"
+
     def host_facts(self, pinned_cuda: str | None = None) -> HostInfo | None:
         """What resolve reasons with: the probe's or capture's facts, a declared machine's driver and CUDA;
         None for this machine when its driver does not answer (resolve then answers for any driver)."""
         if self.kind == "this":
-            return self.facts if self.has_gpu_facts else None
+            return self.facts if self.has_gpu_facts or self.is_jetson else None
         if self.facts is not None:
             return self.facts
         from envkit.host.model import HostInfo

@@ -56,7 +56,7 @@ def machines_for(
     if each:
         return Answer(_profile_machines(profile, settings, matrix))
     here = Machine.from_probe(settings, matrix)
-    if here.has_gpu_facts:
+    if here.has_gpu_facts or here.is_jetson:  # a Jetson before JetPack 6 has no nvidia-smi: its L4T release decides
         return Answer([here])
     notes = [f"this machine: {here.note}"]
     if profile is not None and profile.targets:

@@ -141,3 +141,16 @@ def test_windows_driver_column_in_resolve(m: Matrix, settings: Settings) -> None
     res = resolve_profile(load_profile("trt-yolo", settings), m, win)
     reasons = [x for r in res.rejected for x in r.reasons if "needs driver" in x]
     assert any("CUDA 12.3 needs driver >= 545.84" in x for x in reasons), reasons[:5]  # Windows, not 545.23.06
+
+
+def test_jetson_without_nvidia_smi_answers_by_l4t(m: Matrix, settings: Settings) -> None:
+    # JetPack 4/5 ship no nvidia-smi: the probe finds none, but the L4T release file names the stack
+    from envkit.host.machines import Machine
+
+    facts = HostInfo("nvidia-smi-missing", "probe", None, None, None, machine_type="jetson", l4t="35.4.1",
+                     board="NVIDIA Jetson AGX Orin Developer Kit", arch="aarch64")
+    here = Machine(kind="this", label="this machine", platform="linux-aarch64", facts=facts)
+    assert not here.has_gpu_facts and here.is_jetson and here.host_facts() is facts
+    res = resolve_profile(load_profile("trt-yolo", settings), m, here.host_facts())
+    assert res.chosen is not None and res.chosen.route == "jetpack" and res.chosen.tensorrt == "8.5.2"
+    assert any("JetPack 5.1.2" in n and "L4T 35.4.1" in n for n in res.notes), res.notes
