@@ -71,6 +71,8 @@ def diagnose(scan: ScanResult, catalogue: Catalogue, context_facts: Facts, ctx: 
             continue
         for group in _merge_subsets(list(scan.groups[entry.id].values())):
             out.append(_one(entry, group, scan, catalogue, context_facts, ctx))
+    if not any(d.severity == "error" for d in out):
+        return []  # a warning alone (INT64 weights cast, a linked-vs-loaded note) is part of many good runs
     rank = {c: i for i, c in enumerate(CERTAINTIES)}
     out.sort(key=lambda d: (d.severity != "error", rank.get(d.certainty, 9), d.lines[0] if d.lines else 0))
     return _dedupe(out)
