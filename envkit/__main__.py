@@ -1,5 +1,5 @@
 import sys
 
-from envkit.cli import main
+from envkit.entry import main
 
 sys.exit(main())

@@ -138,10 +138,14 @@ def find_env(name: str, settings: Settings | None = None) -> Path:
     validate_name(name)
     for d in envs_dirs(settings):
         p = d / name
+        heal(p)
         if (p / "conda-meta").is_dir():
             return p
     try:
-        registered = [e.prefix for e in read(_env(settings)) if e.name == name and (e.prefix / "conda-meta").is_dir()]
+        registered = [e.prefix for e in read(_env(settings)) if e.name == name]
+        for r in registered:
+            heal(r)
+        registered = [r for r in registered if (r / "conda-meta").is_dir()]
     except RegistryError:
         registered = []
     if len(registered) == 1:
@@ -162,6 +166,7 @@ def resolve_env(name: str | None, prefix: str | None, settings: Settings | None 
     """The environment a verb acts on: ``--prefix DIR`` (must hold conda-meta/) or ``NAME``."""
     if prefix:
         p = Path(prefix).expanduser().resolve()
+        heal(p)
         if not p.exists():
             raise InputError(f"no such directory: {p}", key="--prefix",
                              hint="give the environment's prefix (the directory holding conda-meta/)")
@@ -195,6 +200,31 @@ def read_record(prefix: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def created_by_envkit(prefix: Path) -> bool:
+    """Whether envkit created ``prefix``: its ``conda-meta/envkit.json`` record is there and readable, or an
+    interrupted swap left envkit's previous tree beside it. Only such environments are replaced or removed."""
+    rec = read_record(prefix)
+    if rec is not None and ("complete" in rec or str(rec.get("schema", "")).startswith("envkit")):
+        return True
+    return read_record(old_dir(prefix)) is not None
+
+
+def heal(prefix: Path) -> list[str]:
+    """Finish or undo an interrupted swap of ``prefix`` (any verb that finds the environment calls this).
+    Does nothing when there is nothing to repair or another envkit process holds the environment's lock."""
+    leftovers = [old_dir(prefix), staging_dir(prefix)]
+    if not any(p.exists() for p in leftovers) and not any(prefix.parent.glob(f".{prefix.name}.envkit-trash-*")):
+        return []
+    from envkit.create.staging import env_lock, recover
+    from envkit.errors import EnvkitError
+
+    try:
+        with env_lock(prefix, 0):
+            return recover(prefix)
+    except (EnvkitError, OSError):  # locked: a create is working on it; unwritable: leave it as it is
+        return []
 
 
 def old_dir(prefix: Path) -> Path:
@@ -271,6 +301,8 @@ def list_envs(settings: Settings | None = None) -> list[EnvInfo]:
     for d in envs_dirs(settings):
         if not d.is_dir():
             continue
+        for q in d.glob(".*.envkit-old"):  # a swap cut short between its renames: put the environment back
+            heal(d / q.name[1:-len(".envkit-old")])
         for p in sorted(d.iterdir()):
             if p.name.startswith(".") or not p.is_dir() or p.resolve() in seen:
                 continue

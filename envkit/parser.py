@@ -218,6 +218,7 @@ def _env_verbs(sub: Any) -> None:
     p = _verb(sub, "remove", "remove a created environment (asks first on a terminal)", "envkit remove trt-yolo -y")
     _add_env(p, "remove")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation (needed when not on a terminal)")
+    p.add_argument("--force", action="store_true", help="remove even while processes run inside the environment")
     _add_json(p)
 
     p = _verb(sub, "smoke", "prove an environment works: driver, CUDA, cuDNN, TensorRT, onnxruntime",

@@ -28,6 +28,43 @@ def remove_env(prefix: Path, lock_timeout: float | None = None) -> list[str]:
     return notes
 
 
+def processes_inside(prefix: Path) -> list[str]:
+    """``"PID NAME"`` of each process (other than this one) running from, in, or activated into ``prefix``:
+    its executable or working directory is under it, or its CONDA_PREFIX is it. Processes of other users
+    that cannot be inspected are skipped."""
+    import psutil
+
+    root = str(prefix)
+    under = root + os.sep
+
+    def inside(path: str | None) -> bool:
+        return bool(path) and (path == root or str(path).startswith(under))
+
+    found: list[str] = []
+    me = os.getpid()
+    for proc in psutil.process_iter(["pid", "name"]):
+        if proc.pid == me:
+            continue
+        try:
+            hit = inside(proc.exe()) or inside(proc.cwd()) or proc.environ().get("CONDA_PREFIX") == root
+        except (psutil.Error, OSError):
+            continue
+        if hit:
+            found.append(f"{proc.pid} {proc.info.get('name') or '?'}")
+    return found
+
+
+def refuse_unless_owned(prefix: Path) -> None:
+    """Remove only what envkit created (its record, or an interrupted swap of one)."""
+    from envkit.envs import created_by_envkit
+
+    if not created_by_envkit(prefix):
+        raise InputError(
+            f"{prefix} was not created by envkit (no conda-meta/envkit.json): not removing it",
+            hint=f"remove it with the tool that made it (e.g. `conda env remove -p {prefix}`)",
+        )
+
+
 def confirm(prefix: Path) -> None:
     """Ask on a terminal; refuse (InputError) when nobody can be asked."""
     import sys
@@ -43,19 +80,26 @@ def confirm(prefix: Path) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> SimpleResult:
-    from envkit.envs import find_env, old_dir
+    from envkit.envs import find_env, heal, old_dir
     from envkit.registry import unregister
 
     name = getattr(args, "name", None)
     prefix_arg = getattr(args, "prefix", None)
     if prefix_arg:
         prefix = Path(prefix_arg).expanduser().resolve()
+        heal(prefix)
         if not (prefix / "conda-meta").is_dir() and not old_dir(prefix).exists():
             raise InputError(f"{prefix} is not a conda environment (no conda-meta/)", hint="nothing was removed")
     elif name:
         prefix = find_env(name, settings)
     else:
         raise InputError("give an environment NAME or --prefix DIR")
+    refuse_unless_owned(prefix)
+    running = processes_inside(prefix)
+    if running and not getattr(args, "force", False):
+        shown = ", ".join(running[:5]) + (f" and {len(running) - 5} more" if len(running) > 5 else "")
+        raise InputError(f"{len(running)} process(es) run inside {prefix}: {shown}",
+                         hint="stop them first, or pass --force to remove the environment under them")
     if not getattr(args, "yes", False):
         confirm(prefix)
     notes = remove_env(prefix)

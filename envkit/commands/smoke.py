@@ -41,6 +41,10 @@ def resolve_prefix(args: argparse.Namespace, settings: Settings) -> Path:
         if not prefix.is_dir():
             raise InputError(f"no such directory: {prefix}", key="--prefix",
                              hint="give the environment's prefix (the directory holding bin/ and conda-meta/)")
+        is_env = any((prefix / marker).exists() for marker in ("conda-meta", "pyvenv.cfg"))
+        if not is_env and not getattr(args, "python", None):
+            raise InputError(f"{prefix} is not an environment (no conda-meta/ or pyvenv.cfg)", key="--prefix",
+                             hint="give the environment's prefix (the directory holding bin/ and conda-meta/)")
         return prefix.resolve()
     name = getattr(args, "name", None)
     if not name:

@@ -200,11 +200,12 @@ def create_env(request: CreateRequest, settings: Settings, reporter: Reporter | 
     )
     spec_hash = _sha(env_bytes)
 
-    from envkit.create.staging import env_lock, recover, sigterm_as_interrupt
+    from envkit.create.staging import env_lock, guard_target, recover, sigterm_as_interrupt
 
     prefix.parent.mkdir(parents=True, exist_ok=True)
     with env_lock(prefix, request.lock_timeout), sigterm_as_interrupt():
         result.notes += recover(prefix)
+        guard_target(prefix)  # never replace what envkit did not create
         if not request.force and not request.dry_run:
             current = _up_to_date(prefix, spec_hash, lock_file, result.channels, request)
             if current is not None:

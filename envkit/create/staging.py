@@ -43,7 +43,7 @@ from pathlib import Path
 from types import FrameType
 
 from envkit.envs import old_dir, read_record, staging_dir
-from envkit.errors import DiskFullError, EnvkitError, InstallError, LockedError
+from envkit.errors import DiskFullError, EnvkitError, InputError, InstallError, LockedError
 
 
 def lock_path(prefix: Path) -> Path:
@@ -110,6 +110,25 @@ def _trash(path: Path) -> None:
     shutil.rmtree(t, ignore_errors=True)
 
 
+def guard_target(prefix: Path) -> None:
+    """Refuse to build over something envkit did not create (exit 2), with or without --force: a file, a link,
+    a folder holding anything, or a conda environment made by another tool. An empty folder is fine."""
+    from envkit.envs import created_by_envkit
+
+    if not (prefix.exists() or prefix.is_symlink()) or created_by_envkit(prefix):
+        return
+    if prefix.is_dir() and not prefix.is_symlink() and not any(prefix.iterdir()):
+        return
+    what = ("a conda environment envkit did not create" if (prefix / "conda-meta").is_dir()
+            else "a folder that is not an environment" if prefix.is_dir() and not prefix.is_symlink()
+            else "a file, not an environment")
+    raise InputError(
+        f"{prefix} exists and is {what}: not replacing it",
+        hint="envkit replaces only environments it created; choose another --prefix or --name, "
+        "or remove it yourself if it is really unwanted",
+    )
+
+
 def is_complete(prefix: Path) -> bool:
     rec = read_record(prefix)
     return bool(rec and rec.get("complete"))
@@ -123,9 +142,11 @@ def recover(prefix: Path) -> list[str]:
         if prefix.exists() and is_complete(prefix):
             shutil.rmtree(old, ignore_errors=True)
             notes.append(f"removed the previous environment left behind by an interrupted swap ({old})")
+        elif (prefix.exists() or prefix.is_symlink()) and read_record(prefix) is None:
+            notes.append(f"kept {old}: {prefix} holds something envkit did not create")
         else:
             if prefix.exists() or prefix.is_symlink():
-                _trash(prefix)
+                _trash(prefix)  # an envkit build that never completed
             old.rename(prefix)
             notes.append(f"restored the previous environment at {prefix} (an earlier create was interrupted)")
     if staging.exists():
@@ -154,7 +175,15 @@ class Swap:
         self.swapped = True
 
     def finish(self) -> None:
-        if self.moved_old:
+        """Delete the previous tree. The new environment is already in place: Ctrl-C or SIGTERM here does not
+        turn the create into a failure; what is left is a trash folder that ``recover`` deletes next time."""
+        if not self.moved_old:
+            return
+        try:
+            _trash(self.old)
+        except KeyboardInterrupt:
+            pass
+        except OSError:
             shutil.rmtree(self.old, ignore_errors=True)
 
     def rollback(self) -> None:

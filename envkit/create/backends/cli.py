@@ -81,7 +81,7 @@ def create_with_backend(
     ``envkit.create.staging`` recovery as the embedded backend)."""
     from envkit.create.backends.base import get_backend
     from envkit.create.pipeline import CreateResult
-    from envkit.create.staging import Swap, env_lock, recover, sigterm_as_interrupt
+    from envkit.create.staging import Swap, env_lock, guard_target, recover, sigterm_as_interrupt
     from envkit.proc import clean_env, run
 
     backend = get_backend(request.backend)
@@ -98,6 +98,7 @@ def create_with_backend(
     prefix.parent.mkdir(parents=True, exist_ok=True)
     with env_lock(prefix, request.lock_timeout), sigterm_as_interrupt():
         result.notes += recover(prefix)
+        guard_target(prefix)
         swap = Swap(prefix)
         try:
             if prefix.exists():
