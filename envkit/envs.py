@@ -214,8 +214,7 @@ def created_by_envkit(prefix: Path) -> bool:
 def heal(prefix: Path) -> list[str]:
     """Finish or undo an interrupted swap of ``prefix`` (any verb that finds the environment calls this).
     Does nothing when there is nothing to repair or another envkit process holds the environment's lock."""
-    leftovers = [old_dir(prefix), staging_dir(prefix)]
-    if not any(p.exists() for p in leftovers) and not any(prefix.parent.glob(f".{prefix.name}.envkit-trash-*")):
+    if not old_dir(prefix).exists():
         return []
     from envkit.create.staging import env_lock, recover
     from envkit.errors import EnvkitError

@@ -142,11 +142,11 @@ def recover(prefix: Path) -> list[str]:
         if prefix.exists() and is_complete(prefix):
             shutil.rmtree(old, ignore_errors=True)
             notes.append(f"removed the previous environment left behind by an interrupted swap ({old})")
-        elif (prefix.exists() or prefix.is_symlink()) and read_record(prefix) is None:
-            notes.append(f"kept {old}: {prefix} holds something envkit did not create")
+        elif (prefix.exists() or prefix.is_symlink()) and not (prefix / "conda-meta").is_dir():
+            notes.append(f"kept {old}: {prefix} holds something that is not an environment")
         else:
             if prefix.exists() or prefix.is_symlink():
-                _trash(prefix)  # an envkit build that never completed
+                _trash(prefix)  # a build that never completed
             old.rename(prefix)
             notes.append(f"restored the previous environment at {prefix} (an earlier create was interrupted)")
     if staging.exists():

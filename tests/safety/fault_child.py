@@ -3,13 +3,11 @@
 ``python fault_child.py KIND N SIGNAL -- envkit args...``: KIND is ``rename`` (os.rename/os.replace, which
 Path.rename and every swap step use) or ``rmtree-unlink`` (os.unlink inside shutil.rmtree: deleting a tree).
 At the Nth such call, before it runs, the process sends itself SIGNAL (a real signal: SIGKILL ends it there,
-SIGTERM/SIGINT reach envkit's handlers). N = 0 only counts: the counts are written to $FAULT_COUNTS at exit.
+SIGTERM/SIGINT reach envkit's handlers).
 """
 
 from __future__ import annotations
 
-import atexit
-import json
 import os
 import shutil
 import sys
@@ -57,14 +55,6 @@ os.replace = _wrap_rename(os.replace)
 os.unlink = _unlink(os.unlink)
 shutil.rmtree = _rmtree(shutil.rmtree)
 
-
-def _save_counts() -> None:
-    with open(os.environ["FAULT_COUNTS"], "w") as fh:
-        fh.write(json.dumps(counts))
-
-
-if os.environ.get("FAULT_COUNTS"):
-    atexit.register(_save_counts)
 sys.argv = ["envkit", *args]
 from envkit.entry import main  # noqa: E402
 

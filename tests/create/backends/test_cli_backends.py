@@ -69,6 +69,7 @@ def test_failing_tool_keeps_previous(tmp_path: Path, envkit_settings: Settings,
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     prefix = tmp_path / "px"
     (prefix / "conda-meta").mkdir(parents=True)
+    (prefix / "conda-meta" / "envkit.json").write_text('{"complete": true}')  # envkit's own: it may be replaced
     (prefix / "keep.txt").write_text("old")
     env = tmp_path / "environment.yml"
     env.write_text("name: x\ndependencies:\n  - tensorrt\n")
