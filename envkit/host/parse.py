@@ -205,8 +205,8 @@ def _not_a_capture(text: str, file: str) -> None:
 
 
 def _looks_like_log(text: str) -> bool:
-    if re.search(r"^Traceback \(most recent call last\):|^\s*File \".+\", line \d+|\b[A-Z]\w*(Error|Exception):",
-                 text, re.M):
+    if re.search(r"^Traceback \(most recent call last\):|^\s*File \".+\", line \d+|\b[A-Z]\w*(Error|Exception|Warning):"
+                 r"|^\S+\.(py|cpp|cc|h):\d+:|^\[[0-9/: .-]+\] \[TRT\]|^(E|ERROR|FATAL)[: ]", text, re.M):
         return True
     try:
         from envkit.explain import looks_like_error_log
