@@ -18,7 +18,7 @@ _STACK = {"cuda": ("libcudart",), "cudnn": ("libcudnn",), "tensorrt": ("libnvinf
 @dataclass
 class Finding:
     severity: str  # "error", "warning"
-    code: str  # two-majors, shadowed, stack-mismatch, missing-needed, version-too-old, undefined-symbol, load-error, damaged
+    code: str  # two-majors, shadowed, stack-mismatch, missing-needed, needs-preload, version-too-old, undefined-symbol, load-error, damaged
     message: str
     hint: str | None = None
     paths: list[str] = field(default_factory=list)
@@ -134,13 +134,19 @@ def _load_failures(env: Env, cuda: int | None) -> list[Finding]:
             out.append(Finding("error", "version-too-old", r.error,
                                "the copy found is older than the one the object was built against: install the "
                                "newer one or remove the old copy from the search path", [p.load]))
+        elif r.missing and not family_of(r.missing):
+            out.append(Finding("warning", "needs-preload",
+                               f"{p.load} cannot be loaded on its own: it needs {r.missing}, which no directory on "
+                               "its search path provides",
+                               "its package loads that library first (e.g. `import torch` loads libc10.so); if it "
+                               "is imported without it, install or import the package that provides it", [p.load]))
         elif r.missing:
             known = providers(r.missing, cuda)
             hint = ("install " + " or ".join(x.text() for x in known)) if known else \
                 "install the package that provides it"
             out.append(Finding("error", "missing-needed",
                                f"{p.load} needs {r.missing}, which no directory on its search path provides",
-                               hint if family_of(r.missing) else hint + " (not a GPU library)", [p.load]))
+                               hint, [p.load]))
         elif "undefined symbol" in r.error:
             out.append(Finding("warning", "undefined-symbol",
                                f"{p.load} cannot be loaded on its own: {r.error.split(': ', 1)[-1]}",

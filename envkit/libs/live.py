@@ -109,10 +109,16 @@ def _runtime_loaded(seen: dict[str, Any]) -> list[str]:
 
 def _differ(probe: Probe, seen: dict[str, Any], own: tuple[str, ...]) -> str | None:
     """None when prediction and observation agree, else what differs."""
-    pred = {o.real for o in probe.mapped() if not o.real.startswith(own)}
     runtime = set(_runtime_loaded(seen))
-    obs = {os.path.realpath(p) for p in seen.get("added") or [] if p not in runtime}
-    obs = {p for p in obs if not p.startswith(own)}
+    every_obs = {os.path.realpath(p) for p in seen.get("added") or []}
+    pred_all = {o.real for o in probe.mapped() if not o.real.startswith(own)}
+    # a driver library the prediction names (a NEEDED libcuda.so.1) must have been mapped; one it does not name
+    # may have been opened by a library's own dlopen (runtime_loaded)
+    unseen_driver = sorted(p for p in pred_all if family_of(p) == "driver" and p not in every_obs)
+    if unseen_driver:
+        return f"predicted {', '.join(unseen_driver)}, not mapped"
+    pred = {p for p in pred_all if family_of(p) != "driver"}
+    obs = {p for p in every_obs if p not in {os.path.realpath(r) for r in runtime} and not p.startswith(own)}
     r = probe.result
     pred_err, obs_err = (r.error if r else None), seen.get("error")
     if bool(pred_err) != bool(obs_err):

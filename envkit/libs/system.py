@@ -86,6 +86,7 @@ class DpkgIndex:
         if self._index is not None:
             return self._index
         index: dict[str, str] = {}
+        links: dict[str, str] = {}
         info = self.root / "info"
         try:
             lists = sorted(info.glob("*.list"))
@@ -100,9 +101,15 @@ class DpkgIndex:
                 continue
             pkg = lst.name[: -len(".list")].split(":")[0]
             for line in text.splitlines():
-                if ".so" in line:
-                    index[os.path.realpath(line) if os.path.islink(line) else line] = pkg
+                if ".so" not in line:
+                    continue
+                if os.path.islink(line):  # a -dev package's libfoo.so link: the file belongs to the runtime package
                     index.setdefault(line, pkg)
+                    links.setdefault(os.path.realpath(line), pkg)
+                else:
+                    index[line] = pkg
+        for real, pkg in links.items():
+            index.setdefault(real, pkg)
         self._index = index
         return index
 

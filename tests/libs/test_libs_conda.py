@@ -129,3 +129,15 @@ def test_rpath_comes_before_ld_library_path(tmp_path: Path, venv: Path, clean_en
     assert loaded[str(lib / "libuses_rpath.so")]["libcublas.so.12"].path == str(good)
     assert loaded[str(lib / "libuses_runpath.so")]["libcublas.so.12"].path == str(decoy)
     assert loaded[str(lib / "libuses_runpath.so")]["libcublas.so.12"].via == "LD_LIBRARY_PATH"
+
+
+def test_driver_library_needed_by_an_object(tmp_path: Path, venv: Path, clean_environ: dict[str, str]) -> None:
+    """An object that NEEDs libcuda.so.1 (libcaffe2_nvrtc.so does, on the GPU machine): the driver library it maps
+    is predicted and observed; driver libraries mapped by a library's own dlopen are set apart (runtime_loaded)."""
+    driver = build_so(tmp_path / "driver/libcuda.so.1", "libcuda.so.1")
+    user = build_so(venv / "lib/libnvrtc_user.so", "libnvrtc_user.so", needed=[driver], runpath=str(driver.parent))
+    report = libs_report(venv, live=True, environ=clean_environ)
+    _agree(report)
+    probe = next(p for p in report.env.probes if p.load == str(user))
+    assert [o.path for o in probe.mapped()] == [str(user), str(driver)]
+    assert report.live is not None and report.live.runtime_loaded[probe.id] == [str(driver)]

@@ -70,3 +70,26 @@ def test_this_machines_loader_facts() -> None:
                                check=False).stdout if platform.machine() == "x86_64" else ""
     if "(system search path)" in help_text:
         assert facts.defaults == parse_ldso_help(help_text)
+
+
+def test_dpkg_owner_is_the_package_listing_the_file_not_the_dev_link(tmp_path: Path) -> None:
+    """On the GPU machine libcudnn9-dev-cuda-13 lists libcudnn.so -> libcudnn.so.9.14.0 and libcudnn9-cuda-13 lists
+    the file: the file belongs to the runtime package whatever the order of the lists."""
+    from envkit.libs.system import DpkgIndex
+
+    lib = tmp_path / "usr/lib/x86_64-linux-gnu"
+    lib.mkdir(parents=True)
+    real = lib / "libcudnn.so.9.14.0"
+    real.write_bytes(b"\x7fELF")
+    (lib / "libcudnn.so.9").symlink_to(real.name)
+    (lib / "libcudnn.so").symlink_to("libcudnn.so.9")
+    info = tmp_path / "dpkg/info"
+    info.mkdir(parents=True)
+    (info / "libcudnn9-cuda-13.list").write_text(f"{lib}\n{real}\n{lib / 'libcudnn.so.9'}\n")
+    (info / "libcudnn9-dev-cuda-13.list").write_text(f"{lib / 'libcudnn.so'}\n")
+    (tmp_path / "dpkg/status").write_text("Package: libcudnn9-cuda-13\nVersion: 9.14.0.64-1\n\n"
+                                          "Package: libcudnn9-dev-cuda-13\nVersion: 9.14.0.64-1\n")
+    index = DpkgIndex(str(tmp_path / "dpkg"))
+    assert index.owner(str(lib / "libcudnn.so.9")) == ("libcudnn9-cuda-13", "9.14.0.64-1")
+    assert index.owner(str(real)) == ("libcudnn9-cuda-13", "9.14.0.64-1")
+    assert index.owner(str(lib / "libcudnn.so")) == ("libcudnn9-dev-cuda-13", "9.14.0.64-1")
