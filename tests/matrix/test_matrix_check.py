@@ -20,7 +20,7 @@ T108 = '    full_version: "10.8.0.43"\n    cuda: ["11.8", ">=12.0,<12.9"]\n    c
 
 # rule -> (old text, new text, a phrase of the expected finding)
 CASES: dict[str, tuple[str, str, str]] = {
-    "sources": ("    source: [PYPI-JSON-BINDINGS, TRTRN1080,", "    source: [PYPI-JSON-BINDINGS, TRTRN1800,",
+    "sources": ("    source: [PYPI-JSON-BINDINGS, PYPI-JSON-BINDINGS11, TRTRN1080,", "    source: [PYPI-JSON-BINDINGS, PYPI-JSON-BINDINGS11, TRTRN1800,",
                 "unknown source key 'TRTRN1800'"),
     "duplicates": ('    full_version: "10.9.0.34"\n', '    full_version: "10.9.0.34"\n    other_versions: ["10.8.0.43"]\n',
                    "claimed by two lines"),

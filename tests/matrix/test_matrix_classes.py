@@ -154,3 +154,18 @@ def test_jetson_without_nvidia_smi_answers_by_l4t(m: Matrix, settings: Settings)
     res = resolve_profile(load_profile("trt-yolo", settings), m, here.host_facts())
     assert res.chosen is not None and res.chosen.route == "jetpack" and res.chosen.tensorrt == "8.5.2"
     assert any("JetPack 5.1.2" in n and "L4T 35.4.1" in n for n in res.notes), res.notes
+
+
+def test_cuda_10_1_on_a_410_driver_is_an_error(m: Matrix) -> None:
+    # no capture of a 410 driver exists in the corpus: the machine is the target spec a fleet would declare
+    from envkit.host.machines import Machine
+
+    host = Machine.from_spec("linux-64:driver=410.104", matrix=m).host_facts()
+    assert host is not None and host.driver_version == "410.104"
+    r = validate_env(parse_env_text("dependencies:\n  - cudatoolkit=10.1\n", "e.yml", lenient=True), m, host)
+    errs = [f for f in r.findings if f.code == "driver-too-old"]
+    assert errs and errs[0].severity == "error" and "needs driver >= 418.39" in errs[0].message
+    assert "no minor-version compatibility" in errs[0].message
+    # the same driver runs CUDA 10.0 (410.48): no driver finding
+    r2 = validate_env(parse_env_text("dependencies:\n  - cudatoolkit=10.0\n", "e.yml", lenient=True), m, host)
+    assert not [f for f in r2.findings if f.code.startswith("driver")]

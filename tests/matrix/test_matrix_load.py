@@ -82,10 +82,10 @@ def test_trt_cuda_spec_matching_no_release(tmp_path: Path) -> None:
 
 
 def test_missing_source_key(tmp_path: Path) -> None:
-    path, line = edited(tmp_path, "    source: [PYPI-JSON-BINDINGS, TRTRN1080, PYPI-TRT-CU12, PYPI-TRT-CU11]",
-                        "    source: [PYPI-JSON-BINDINGS, TRTRN1800, PYPI-TRT-CU12, PYPI-TRT-CU11]")
+    path, line = edited(tmp_path, "    source: [PYPI-JSON-BINDINGS, PYPI-JSON-BINDINGS11, TRTRN1080, PYPI-TRT-CU12, PYPI-TRT-CU11]",
+                        "    source: [PYPI-JSON-BINDINGS, PYPI-JSON-BINDINGS11, TRTRN1800, PYPI-TRT-CU12, PYPI-TRT-CU11]")
     err = raises(path)
-    assert re.search(rf":{line}: tensorrt\[\d+\]\.source\[1\]: unknown source key 'TRTRN1800'", str(err))
+    assert re.search(rf":{line}: tensorrt\[\d+\]\.source\[2\]: unknown source key 'TRTRN1800'", str(err))
     assert err.hint and "did you mean" in err.hint
 
 
