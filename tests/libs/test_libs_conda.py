@@ -141,3 +141,18 @@ def test_driver_library_needed_by_an_object(tmp_path: Path, venv: Path, clean_en
     probe = next(p for p in report.env.probes if p.load == str(user))
     assert [o.path for o in probe.mapped()] == [str(user), str(driver)]
     assert report.live is not None and report.live.runtime_loaded[probe.id] == [str(driver)]
+
+
+def test_ld_library_path_set_by_activation(conda_env: Path, clean_environ: dict[str, str], tmp_path: Path) -> None:
+    """An etc/conda/activate.d script that puts a decoy on LD_LIBRARY_PATH: envkit libs (and --live) see it."""
+    pytest.importorskip("rattler")
+    decoy = build_so(tmp_path / "activated/libcudart.so.12", "libcudart.so.12", versions=["CUDART_1.0", "CUDART_1.1"])
+    act = conda_env / "etc" / "conda" / "activate.d"
+    act.mkdir(parents=True, exist_ok=True)
+    (act / "decoy.sh").write_text(f'export LD_LIBRARY_PATH="{decoy.parent}"\n')
+    report = libs_report(conda_env, live=True, environ=clean_environ)
+    _agree(report)
+    assert report.ld_library_path == str(decoy.parent)
+    rows = {r.soname: r for r in report.rows}
+    assert rows["libcudart.so.12"].path == str(decoy) and rows["libcudart.so.12"].via == "LD_LIBRARY_PATH"
+    assert any(f.code == "shadowed" and f.severity == "error" for f in report.findings)
