@@ -93,17 +93,36 @@ class CleanResult:
             console.print(f"skipped: {s}", highlight=False, markup=False)
 
 
-def _unheld(lock: Path) -> bool:
-    """True when no process holds the envkit lock file (checked with a non-blocking flock)."""
+def _take(lock: Path) -> int | None:
+    """An fd holding the flock of ``lock`` when no envkit process holds it (and it is still that file)."""
+    from envkit.create.staging import _same_file
+
     try:
         fd = os.open(lock, os.O_RDONLY)
     except OSError:
-        return False
+        return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
     except BlockingIOError:
-        return False
+        os.close(fd)
+        return None
+    if not _same_file(fd, lock):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _remove_lock(lock: Path, staging: Path | None = None) -> None:
+    """Under the lock's flock (skipped if an envkit took it meanwhile): remove ``staging``, or else unlink the
+    lock file itself, as a releasing envkit does."""
+    fd = _take(lock)
+    if fd is None:
+        return
+    try:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            lock.unlink(missing_ok=True)
     finally:
         os.close(fd)
 
@@ -119,9 +138,11 @@ def _lock_items(settings: Settings, skipped: list[str]) -> list[Item]:
             if not p.is_file() or p.is_symlink():
                 continue
             name = p.name[1:-len(".envkit.lock")]
-            if not _unheld(p):
+            fd = _take(p)
+            if fd is None:
                 skipped.append(f"{p} (held by a running envkit)")
                 continue
+            os.close(fd)
             staging = d / f".{name}.envkit-staging"
             if staging.is_dir() and not staging.is_symlink():
                 out.append(Item("staging", staging, size_of(staging)))
@@ -143,7 +164,11 @@ def run(args: argparse.Namespace, settings: Settings) -> CleanResult:
     dry = bool(getattr(args, "dry_run", False))
     if not dry:
         for i in items:
-            if i.path.is_dir() and not i.path.is_symlink():
+            if i.kind == "lock":
+                _remove_lock(i.path)
+            elif i.kind == "staging":  # under the environment's lock: no create is using it
+                _remove_lock(i.path.with_name(i.path.name.replace(".envkit-staging", ".envkit.lock")), i.path)
+            elif i.path.is_dir() and not i.path.is_symlink():
                 shutil.rmtree(i.path, ignore_errors=True)
             else:
                 i.path.unlink(missing_ok=True)

@@ -5,7 +5,7 @@ Design (what ``envkit create`` guarantees):
 * **Lock.** Every create/remove of environment ``<dir>/<name>`` holds ``fcntl.flock`` on
   ``<dir>/.<name>.envkit.lock``. A second process waits up to ``ENVKIT_LOCK_TIMEOUT`` seconds
   (default 60) and then fails with ``LockedError`` (exit 7). The kernel drops the lock when a process
-  dies, even by SIGKILL.
+  dies, even by SIGKILL. The file exists only while held (the holder unlinks it before releasing).
 * **Staging.** The new environment is built in ``<dir>/.<name>.envkit-staging`` (same filesystem, so
   the swap is a rename) with rattler's ``alternative_target_prefix=<dir>/<name>``: files are written in
   the staging dir, but prefix placeholders, shebangs and conda-meta records already name the final
@@ -50,18 +50,20 @@ def lock_path(prefix: Path) -> Path:
     return prefix.parent / f".{prefix.name}.envkit.lock"
 
 
-@contextlib.contextmanager
-def env_lock(prefix: Path, timeout: float | None = None) -> Iterator[None]:
-    """Hold the environment's lock (waiting up to ``timeout`` s, default $ENVKIT_LOCK_TIMEOUT or 60)."""
-    if timeout is None:
-        from envkit.limits import env_seconds
-
-        timeout = env_seconds("ENVKIT_LOCK_TIMEOUT", 60.0, zero_ok=True)
-    path = lock_path(prefix)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+def _same_file(fd: int, path: Path) -> bool:
+    """Is the open ``fd`` still the file at ``path``? (A holder releasing the lock unlinks it.)"""
     try:
-        deadline = time.monotonic() + timeout
+        a, b = os.fstat(fd), os.stat(path)
+    except FileNotFoundError:
+        return False
+    return (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev)
+
+
+def _acquire(path: Path, prefix: Path, timeout: float) -> int:
+    """An fd holding the flock of the lock file now at ``path`` (LockedError after ``timeout`` s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -71,16 +73,40 @@ def env_lock(prefix: Path, timeout: float | None = None) -> Iterator[None]:
                     holder = ""
                     with contextlib.suppress(OSError):
                         holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+                    os.close(fd)
                     raise LockedError(
                         f"another envkit process is working on {prefix}" + (f" (pid {holder})" if holder else ""),
                         hint=f"wait for it to finish (waited {timeout:g} s; ENVKIT_LOCK_TIMEOUT sets the wait)",
-                    )
+                    ) from None
                 time.sleep(0.05)
+        if _same_file(fd, path):
+            return fd
+        os.close(fd)  # the holder we waited for removed that file: lock the current one
+
+
+@contextlib.contextmanager
+def env_lock(prefix: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the environment's lock (waiting up to ``timeout`` s, default $ENVKIT_LOCK_TIMEOUT or 60).
+
+    The lock file exists only while it is held: the holder unlinks it before releasing, and a waiter that
+    then gets the flock of the unlinked file notices (``_same_file``) and locks the current one, so no
+    ``.NAME.envkit.lock`` is left behind (a SIGKILLed holder's file stays; ``envkit clean --locks`` removes it).
+    """
+    if timeout is None:
+        from envkit.limits import env_seconds
+
+        timeout = env_seconds("ENVKIT_LOCK_TIMEOUT", 60.0, zero_ok=True)
+    path = lock_path(prefix)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = _acquire(path, prefix, timeout)
+    try:
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
     finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # while still holding it: nobody else can hold this file now
         os.close(fd)  # releases the flock
 
 
