@@ -74,7 +74,7 @@ def small_matrix() -> Matrix:
 
 
 # these tests are about other rules: judged as of a day before Python 3.9 and 3.10 reached end of life
-# (eol-python has its own tests in test_corpus.py)
+# (eol-python has its own tests in test_validate_corpus.py)
 BEFORE_EOL = date(2023, 1, 1)
 
 
@@ -325,3 +325,16 @@ def test_random_mixtures_never_crash(matrix: Matrix) -> None:
         r = validate_env(parse_env_text(text, "f.yml", lenient=True), matrix, rnd.choice(hosts))
         assert "internal" not in r.codes(), (text, [f.to_json() for f in r.findings])
         json.dumps(r.to_json())
+
+
+# ---- reading rules without a real file in the corpus (no public file with them was found) -----------------------
+
+
+def test_name_that_is_a_path_and_a_build_for_another_python() -> None:
+    text = ("name: /opt/envs/trt\nchannels: [conda-forge]\ndependencies:\n  - python=3.10\n"
+            "  - numpy=1.26.4=py311h64a7726_0\n")
+    r = check(text)
+    assert [(f.severity, f.line, f.code) for f in r.findings] == [
+        ("warning", 1, "name-is-path"),  # micromamba refuses a name with a path separator
+        ("error", 5, "build-python-mismatch"),  # a py311 build in a Python 3.10 file cannot be installed
+    ]
