@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envkit.config import redact
+from envkit.config import redact, redact_text
 from envkit.engine.channels import local_path, mapped, split_package_url
 from envkit.errors import BundleVerifyError, ChannelError, InputError, InstallError
 from envkit.fsutil import sha256_file
@@ -99,7 +99,7 @@ def download_conda(records: list[Record], out: Path, workers: int = 8, config: C
     use) and check its sha256 against the lock."""
 
     def one(r: Record) -> dict[str, Any]:
-        dest = out / r.subdir / r.file_name
+        dest = inside(out, f"{r.subdir}/{r.file_name}", f"the lock's record for {r.name}")
         dest.parent.mkdir(parents=True, exist_ok=True)
         if not (dest.is_file() and r.sha256 and sha256_file(dest) == r.sha256):
             base, subdir, filename = split_package_url(r.url)
@@ -165,6 +165,18 @@ def _env_text(env: EnvFile, channel: str, wheels: Path | None) -> str:
     return "\n".join(line for line in lines if line is not None) + "\n"
 
 
+def inside(root: Path, rel: str, what: str) -> Path:
+    """``root/rel``, refused (InputError) when ``rel`` is absolute or leaves ``root`` (``..``, a link out)."""
+    base = Path(root).resolve()
+    if not isinstance(rel, str) or not rel or "\0" in rel or Path(rel).is_absolute():
+        raise InputError(f"{what}: the path {str(rel)[:200]!r} is not a relative path inside {base}")
+    target = (base / rel).resolve()
+    if target == base or base not in target.parents:
+        raise InputError(f"{what}: the path {rel[:200]!r} leads outside {base}",
+                         "the channel data or manifest is corrupt or hostile; nothing was written there")
+    return target
+
+
 def verify_bundle(out: Path) -> tuple[int, list[str]]:
     """Re-hash every file of ``out/manifest.json``: (files checked, problems)."""
     manifest = Path(out) / MANIFEST
@@ -173,15 +185,21 @@ def verify_bundle(out: Path) -> tuple[int, list[str]]:
                          key="--out")
     if not manifest.is_file():
         return 0, [f"{manifest} missing"]
-    data = json.loads(manifest.read_text())
+    from envkit.fsutil import read_input
+    from envkit.limits import load_json
+
+    data = load_json(read_input(manifest, "a bundle manifest"), "the manifest", file=str(manifest))
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        raise InputError("the manifest has no \"files\" object of path -> sha256", file=str(manifest), key="files")
     problems = []
-    for rel, sha in data.get("files", {}).items():
-        p = Path(out) / rel
+    for rel, sha in files.items():
+        p = inside(Path(out), rel, f"{manifest}: files")
         if not p.is_file():
             problems.append(f"{rel}: missing")
         elif sha256_file(p) != sha:
             problems.append(f"{rel}: sha256 differs from the manifest")
-    return len(data.get("files", {})), problems
+    return len(files), problems
 
 
 def make_bundle(unit: EnvUnit, out: Path, *, pip_index: str, env_vars: dict[str, str] | None = None,
@@ -216,7 +234,9 @@ def make_bundle(unit: EnvUnit, out: Path, *, pip_index: str, env_vars: dict[str,
     report.wheels = download_wheels(env, wheels_dir, pip_index, lock.target.platform, py_mm, env_vars)
     # the originals, then the bundle's own environment file and lock (URLs into the bundle)
     (out / "original").mkdir(exist_ok=True)
-    shutil.copyfile(unit.env_path, out / "original" / "environment.yml")
+    # a channel's (or pip index's) user:password@ or /t/TOKEN/ never reaches the bundle
+    original = redact_text(Path(unit.env_path).read_text(encoding="utf-8"))
+    (out / "original" / "environment.yml").write_text(original, encoding="utf-8")
     shutil.copyfile(unit.lock_path, out / "original" / "envkit.lock")
     channel = out.as_uri()
     (out / "environment.yml").write_text(_env_text(env, channel, wheels_dir if report.wheels else None))
