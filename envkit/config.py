@@ -117,13 +117,17 @@ def _apply(cfg: Config, data: dict[str, Any], source: str) -> None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    from envkit.fsutil import read_input
+
+    raw = read_input(path, "a TOML file", limit=1024 * 1024)
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", file=str(path))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", file=str(path))
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=str(path))
+    except RecursionError:
+        raise InputError("not valid TOML: nested too deeply", file=str(path))
 
 
 def load_config(settings: Settings) -> Config:
@@ -136,7 +140,10 @@ def load_config(settings: Settings) -> Config:
         _apply(cfg, _read_toml(user), str(user))
     pyproject = settings.project_dir / "pyproject.toml"
     if pyproject.is_file():
-        tool = _read_toml(pyproject).get("tool", {}).get("envkit")
+        tool_table = _read_toml(pyproject).get("tool", {})
+        tool = tool_table.get("envkit") if isinstance(tool_table, dict) else None
+        if tool is not None and not isinstance(tool, dict):
+            raise InputError("[tool.envkit] must be a table", file=str(pyproject), key="tool.envkit")
         if tool is not None:
             _apply(cfg, tool, f"{pyproject} [tool.envkit]")
     project = settings.project_dir / "envkit.toml"

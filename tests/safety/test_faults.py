@@ -9,6 +9,8 @@ SIGTERM/SIGINT during the deletion, where the new environment is already in plac
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
@@ -19,6 +21,7 @@ from pathlib import Path
 import pytest
 from channel_factory import env_yaml, file_url
 
+from envkit.cli import main
 from envkit.context import Settings
 from envkit.create.pipeline import CreateRequest, create_env
 
@@ -57,12 +60,13 @@ def two_versions(trt_channel: Path, tmp_path: Path, envkit_settings: Settings,
 
 
 def check_old_or_new(prefix: Path, old_set: set[str], new_set: set[str]) -> str:
-    """run, list and remove work, with no create in between; returns which tree was found."""
-    r = cli("run", "demo", "--", "sh", "-c", 'ls "$CONDA_PREFIX/conda-meta"')
-    assert r.returncode == 0, r.stderr
+    """run and list work (the real CLI, in-process), with no create in between; returns which tree was found."""
+    assert main(["run", "demo", "--", "sh", "-c", 'test -f "$CONDA_PREFIX/conda-meta/envkit.json"']) == 0
     found = packages(prefix)
     assert found in (old_set, new_set), found
-    listed = json.loads(cli("list", "--json").stdout)
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        assert main(["list", "--json"]) == 0
+    listed = json.loads(out.getvalue())
     envs = listed["data"]["environments"] if "data" in listed else listed["environments"]
     assert [e["name"] for e in envs if e["name"] == "demo"] == ["demo"]
     assert not (prefix.parent / ".demo.envkit-old").exists()  # restored or finished (a trash folder may wait)

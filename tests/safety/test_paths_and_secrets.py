@@ -26,7 +26,7 @@ def test_record_subdir_cannot_leave_the_bundle(tmp_path: Path, subdir: str) -> N
     out.mkdir()
     rec = Record(name="evil", version="1.0", build="0", url="http://127.0.0.1:9/ch/linux-64/evil-1.0-0.conda",
                  sha256=None, md5=None, channel=None, subdir=subdir, file_name="evil-1.0-0.conda")
-    with pytest.raises(InputError, match="outside|not a relative path"):
+    with pytest.raises(InputError, match=r"outside|not a relative path"):
         download_conda([rec], out)
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["bundle"]
 
