@@ -37,10 +37,15 @@ def test_packages_bad_input(tmp_path: Path) -> None:
     assert r.returncode == 2 and "no environment named 'nope'" in r.stderr
     r = envkit("packages", "--prefix", str(tmp_path))
     assert r.returncode == 2 and "not a conda environment" in r.stderr
+    for args in (["export", "nope"], ["export", "--prefix", str(tmp_path)], ["list", "nope"]):
+        r = envkit(*args)
+        assert r.returncode == 2 and r.stderr.startswith("error: ") and "Traceback" not in r.stderr, args
     (tmp_path / "conda-meta").mkdir()
     (tmp_path / "conda-meta" / "bad-1-0.json").write_text("{")
     r = envkit("packages", "--prefix", str(tmp_path))
     assert r.returncode == 0 and "warning:" in r.stdout and "bad-1-0.json" in r.stdout
+    r = envkit("export", "--prefix", str(tmp_path), "--format", "lock")  # not created by envkit: no lock
+    assert r.returncode == 2 and "has no lock recorded" in r.stderr
 
 
 def test_export_round_trips(make_env: Callable[..., Path], tmp_path: Path) -> None:
