@@ -79,12 +79,40 @@ def confirm(prefix: Path) -> None:
         raise InputError(f"kept {prefix}", hint="nothing was removed (answer y to remove, or pass -y)")
 
 
+def _gone(name: str | None, prefix_arg: str | None, settings: Settings) -> list[Path]:
+    """Registered environments of that name or prefix whose directory no longer exists (nothing else of that
+    name exists either)."""
+    from envkit.registry import RegistryError, read
+
+    try:
+        entries = read(settings.env or dict(os.environ))
+    except RegistryError:
+        return []
+    if prefix_arg:
+        p = Path(prefix_arg).expanduser().resolve()
+        return [p] if not p.exists() and any(e.prefix == p for e in entries) else []
+    if not name:
+        return []
+    from envkit.envs import envs_dirs
+
+    if any((d / name).exists() for d in envs_dirs(settings)):
+        return []
+    same = [e.prefix for e in entries if e.name == name]
+    return same if same and not any(p.exists() for p in same) else []
+
+
 def run(args: argparse.Namespace, settings: Settings) -> SimpleResult:
     from envkit.envs import find_env, heal, old_dir
     from envkit.registry import unregister
 
     name = getattr(args, "name", None)
     prefix_arg = getattr(args, "prefix", None)
+    gone = _gone(name, prefix_arg, settings)
+    if gone:  # registered, but the directory was deleted by hand: forget it
+        for p in gone:
+            unregister(settings.env or dict(os.environ), p)
+        return SimpleResult({"removed": None, "name": name, "forgotten": [str(p) for p in gone]},
+                            [f"forgot {p} (the directory was already gone)" for p in gone])
     if prefix_arg:
         prefix = Path(prefix_arg).expanduser().resolve()
         heal(prefix)

@@ -50,7 +50,9 @@ def _argv(shell: str, exe: str, tmp: Path, script: str, env: dict[str, str], lab
     if shell == "zsh":
         user_dir = Path(env.get("ZDOTDIR") or home)
         rc = f"[ -f {quote('zsh', str(user_dir / '.zshrc'))} ] && . {quote('zsh', str(user_dir / '.zshrc'))}\n"
-        (tmp / ".zshrc").write_text(rc + script + f'PS1="({label}) $PS1"\n')
+        # afterwards ZDOTDIR is the user's again, so shells started inside read their own startup files
+        restore = (f"export ZDOTDIR={quote('zsh', env['ZDOTDIR'])}\n" if env.get("ZDOTDIR") else "unset ZDOTDIR\n")
+        (tmp / ".zshrc").write_text(rc + script + f'PS1="({label}) $PS1"\n' + restore)
         env["ZDOTDIR"] = str(tmp)
         return [exe, "-i"]
     if shell == "fish":

@@ -78,6 +78,12 @@ def test_prefix_envs_are_listed_registered_and_found_by_name(make_env: Callable[
     assert r.returncode == 0, r.stderr
     assert any("env1" in ln and "gone" in ln for ln in r.stdout.splitlines())
     assert envkit("run", "env1", "--", "true").returncode == 2
+    # remove forgets it (registry and conda's list), touching nothing else
+    r = envkit("remove", "env1", "-y")
+    assert r.returncode == 0 and f"forgot {prefix}" in r.stdout
+    assert "env1" not in envkit("--project", str(ROOT), "list").stdout
+    lines = (Path(os.environ["HOME"]) / ".conda/environments.txt").read_text().splitlines()
+    assert str(prefix) not in lines and str(named) in lines
 
 
 def test_broken_registry_is_a_note_and_named(make_env: Callable[..., Path], tmp_path: Path) -> None:
