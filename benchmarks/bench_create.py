@@ -92,7 +92,8 @@ def main() -> None:
     env_file = env_yaml(work / "environment.yml", [file_url(ch)], specs, name="bench")
 
     from envkit.context import Settings
-    from envkit.create.pipeline import CreateRequest, create_env
+    from envkit.create.model import CreateRequest
+    from envkit.create.pipeline import create_env
     from envkit.host.machines import Machine
 
     settings = Settings.from_env(project=str(work))

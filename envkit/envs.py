@@ -8,8 +8,8 @@ Named environments go where conda looks for them: the first writable of conda's 
 
 ``conda env list`` and ``conda activate NAME`` then see them (conda scans its envs dirs).
 
-Every environment envkit built successfully has ``<prefix>/conda-meta/envkit.json`` (see
-``envkit.create.pipeline``). ``env_state(prefix)``:
+Every environment envkit built successfully has ``<prefix>/conda-meta/envkit.json`` (the record:
+``envkit.create.record``). ``env_state(prefix)``:
 
 * ``"broken"``: no or unreadable ``envkit.json``, ``complete`` not true, conda-meta missing, or an
   unfinished swap next to it (``.<name>.envkit-old``);
@@ -23,7 +23,6 @@ Every environment envkit built successfully has ``<prefix>/conda-meta/envkit.jso
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -31,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from envkit.context import Settings
+from envkit.create.record import RECORD, EnvRecord, read_record
 from envkit.errors import InputError
 from envkit.fsutil import sha256_file
 from envkit.smoke.report import saved_summary
 
-RECORD = "envkit.json"
 UP_TO_DATE = "up to date"
 STALE = "stale"
 BROKEN = "broken"
@@ -194,21 +193,10 @@ def in_conda_envs_dirs(prefix: Path, settings: Settings | None = None) -> bool:
     return any(parent == d.resolve() for d in envs_dirs(settings) if d.exists())
 
 
-def read_record(prefix: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((prefix / "conda-meta" / RECORD).read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def created_by_envkit(prefix: Path) -> bool:
     """Whether envkit created ``prefix``: its ``conda-meta/envkit.json`` record is there and readable, or an
     interrupted swap left envkit's previous tree beside it. Only such environments are replaced or removed."""
-    rec = read_record(prefix)
-    if rec is not None and ("complete" in rec or str(rec.get("schema", "")).startswith("envkit")):
-        return True
-    return read_record(old_dir(prefix)) is not None
+    return read_record(prefix) is not None or read_record(old_dir(prefix)) is not None
 
 
 def heal(prefix: Path) -> list[str]:
@@ -239,19 +227,19 @@ def env_state(prefix: Path) -> str:
     if not (prefix / "conda-meta").is_dir():
         return BROKEN
     rec = read_record(prefix)
-    if rec is None or not rec.get("complete") or old_dir(prefix).exists():
+    if rec is None or not rec.complete or old_dir(prefix).exists():
         return BROKEN
-    env_file = rec.get("env_file")
+    env_file = rec.env_file
     if env_file:
         try:
-            if sha256_file(Path(env_file)) != rec.get("spec_hash"):
+            if sha256_file(Path(env_file)) != rec.spec_hash:
                 return STALE
         except OSError:
             return STALE
-    lock_file = rec.get("lock_file")
+    lock_file = rec.lock_file
     if lock_file:
         try:
-            if sha256_file(Path(lock_file)) != rec.get("lock_hash"):
+            if sha256_file(Path(lock_file)) != rec.lock_hash:
                 return STALE
         except OSError:
             return STALE
@@ -263,17 +251,17 @@ class EnvInfo:
     name: str
     prefix: Path
     state: str
-    record: dict[str, Any] | None
+    record: EnvRecord | None
 
     def to_json(self) -> dict[str, Any]:
-        rec = self.record or {}
+        rec = self.record
         return {
             "name": self.name,
             "prefix": str(self.prefix),
             "state": self.state,
-            "stack": rec.get("stack"),
-            "created": rec.get("created"),
-            "envkit_version": rec.get("envkit_version"),
+            "stack": rec.stack if rec is not None else None,
+            "created": rec.created if rec is not None else None,
+            "envkit_version": rec.envkit_version if rec is not None else None,
             "smoke": saved_summary(self.prefix),
         }
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envkit.context import Settings
-from envkit.create.pipeline import CreateRequest, CreateResult, create_env
+from envkit.create.model import CreateRequest, CreateResult
+from envkit.create.pipeline import create_env
 from envkit.engine.types import Reporter
 from envkit.errors import ExitCode, InputError
 from envkit.result import Message, notes

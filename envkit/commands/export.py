@@ -45,16 +45,17 @@ class ExportResult:
 
 
 def lock_text(prefix: Path) -> str:
-    from envkit.envs import read_record, sha256_file
+    from envkit.create.record import read_record
+    from envkit.fsutil import sha256_file
 
-    rec = read_record(prefix) or {}
-    lock = rec.get("lock_file")
+    rec = read_record(prefix)
+    lock = rec.lock_file if rec is not None else None
     if not lock:
         raise InputError(f"{prefix} has no lock recorded (it was not created by envkit, or before locks existed)",
                          hint="use --format explicit or environment-yml")
     path = Path(lock)
     try:
-        if sha256_file(path) != rec.get("lock_hash"):
+        if rec is None or sha256_file(path) != rec.lock_hash:
             raise InputError(f"the lock {path} changed since the environment was created",
                              hint="recreate the environment (`envkit create`), or use --format explicit")
         return path.read_text(encoding="utf-8")

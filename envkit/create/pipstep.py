@@ -5,8 +5,8 @@
 ``pip``) through ``envkit.proc.run``. Options in the section (``--extra-index-url URL``, ``-f``...)
 are passed through. A failure raises ``InstallError`` naming the package that failed, with a hint for
 the well-known traps (``tensorrt-cu12-libs`` and friends are stubs on PyPI that need NVIDIA's index).
-After the section, ``envkit.create.trt_fixup`` makes a bare ``tensorrt-cuNN-bindings==V`` importable as
-``tensorrt`` against conda-forge's TensorRT libraries; what it did is in ``PipOutcome.notes``.
+The fix-ups that follow the section (``envkit.create.trt_fixup``) are the pipeline's next step; they use
+``run_installer`` from here (this module does not know them).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 import shlex
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from envkit.config import redact_text
@@ -33,7 +33,7 @@ class PipOutcome:
     argv: list[str]
     seconds: float
     packages: list[str]
-    notes: list[str] = field(default_factory=list)
+    python: Path  # the environment's interpreter that ran it
 
 
 def pip_argv(python: Path, deps: Sequence[PipDep], *, use_uv: bool | None = None) -> tuple[str, list[str]]:
@@ -87,9 +87,7 @@ def _hint(pkg: str | None, output: str) -> str:
 
 
 def install_pip(prefix: Path, deps: Sequence[PipDep], *, timeout: float = 3600, run_in: Path | None = None) -> PipOutcome:
-    """Install the pip section into ``prefix`` (the staging prefix during create), then the TensorRT fix-up."""
-    from envkit.create.trt_fixup import apply_trt_fixup
-
+    """Install the pip section into ``prefix`` (the staging prefix during create)."""
     packages = [d.raw for d in deps if not d.option]
     python = find_python(prefix)
     if python is None:
@@ -98,8 +96,7 @@ def install_pip(prefix: Path, deps: Sequence[PipDep], *, timeout: float = 3600, 
             hint="add python to the conda dependencies, or move those packages to conda",
         )
     tool, argv, seconds = run_installer(prefix, python, deps, timeout=timeout, run_in=run_in)
-    notes = apply_trt_fixup(prefix, python, deps, timeout=timeout, run_in=run_in)
-    return PipOutcome(tool, [redact_text(a) for a in argv], seconds, packages, notes)
+    return PipOutcome(tool, [redact_text(a) for a in argv], seconds, packages, python)
 
 
 def run_installer(

@@ -1,28 +1,28 @@
-"""What ``envkit create`` writes besides the packages: the lock files, ``conda-meta/envkit.json``, ``conda-meta/history``.
+"""The record of an environment envkit created: ``<prefix>/conda-meta/envkit.json``.
 
-* ``PendingLock``: the lock (``envkit.lock``) and the ``@EXPLICIT`` file are written on a worker thread
-  while rattler installs (they depend only on the solved records), to temporary names beside their
-  final paths; ``commit()`` renames them into place after the install succeeded (so a failed create
-  never leaves a lock that disagrees with the environment), ``discard()`` removes them.
-* ``write_record(staging, result, request, ...)``: history, then the record with ``"complete": true``,
-  written last and fsync'd (an environment without it is never reported as good).
+One writer (``write_record``, used by the pipeline and the conda-CLI backends) and one reader
+(``read_record``, used by ``envkit.envs``, the staging recovery, the smoke test, explain and export).
+The record is typed (``EnvRecord``) and versioned: ``schema`` is ``envkit.env/1``; records written
+before the schema existed (no ``schema`` key, or only some keys) are still read, missing keys taking
+their defaults. A record of another schema, or with a key of the wrong type, reads as None (the
+environment is then reported as broken, never guessed at).
+
+``"complete": true`` is written last, atomically and fsync'd: an environment without it is never
+reported as good.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timezone
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from envkit import __version__
-from envkit.config import redact
-from envkit.envs import RECORD
-from envkit.fsutil import sha256_file, write_atomic
+from envkit.fsutil import write_atomic
 
+RECORD = "envkit.json"
 SCHEMA = "envkit.env/1"
+MAX_BYTES = 16 * 1024 * 1024  # a record is a few KiB; anything larger is not one
 STACK_PACKAGES = {
     "tensorrt": ("tensorrt", "libnvinfer"),
     "cuda": ("cuda-version", "cuda-cudart"),
@@ -32,92 +32,87 @@ STACK_PACKAGES = {
 
 
 def stack_of(records: list[Any]) -> dict[str, str | None]:
+    """The stack (tensorrt, cuda, cudnn, python versions) of solved package records."""
     by = {r.name: r.version for r in records}
-    stack: dict[str, str | None] = {}
-    for key, names in STACK_PACKAGES.items():
-        stack[key] = next((by[n] for n in names if n in by), None)
-    return stack
+    return {key: next((by[n] for n in names if n in by), None) for key, names in STACK_PACKAGES.items()}
 
 
-def host_summary(request: Any, target: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"target": target.to_json() if target is not None else None, "host_file": request.host_file}
-    h = request.machine.host_facts() if request.machine is not None else None
-    if h is not None:
-        for k in ("driver_version", "cuda_version", "arch", "glibc"):
-            out[k] = getattr(h, k, None)
-    return out
+@dataclass
+class EnvRecord:
+    """``conda-meta/envkit.json``. ``host`` is what the solve used (target, --host file, driver facts);
+    ``machine`` is the machine the environment was built for (``Machine.to_json``)."""
+
+    complete: bool = False
+    name: str | None = None
+    prefix: str | None = None
+    env_file: str | None = None
+    spec_hash: str | None = None  # sha256 of the environment file
+    lock_file: str | None = None
+    lock_hash: str | None = None
+    backend: str = "rattler"
+    stack: dict[str, str | None] = field(default_factory=dict)
+    packages: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    host: dict[str, Any] = field(default_factory=dict)
+    machine: dict[str, Any] | None = None
+    envkit_version: str | None = None
+    created: str | None = None
+    locked: bool = False
+    install: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    schema: str = SCHEMA
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {"schema": data.pop("schema"), **data}
+
+    @classmethod
+    def from_json(cls, data: Any) -> EnvRecord | None:
+        """The record, or None when ``data`` is not one this envkit reads."""
+        if not isinstance(data, dict) or data.get("schema", SCHEMA) != SCHEMA:
+            return None
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            value = data.get(f.name)
+            if value is None and f.name not in _NULLABLE:
+                continue  # absent (an older record): the default
+            if not isinstance(value, _TYPES.get(f.name, (str, type(None)))):
+                return None
+            kwargs[f.name] = value
+        record = cls(**kwargs)
+        if not all(isinstance(v, (str, type(None))) for v in record.stack.values()):
+            return None
+        if not all(isinstance(x, str) for x in (*record.packages, *record.channels)):
+            return None
+        return record
 
 
-def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.envkit-tmp")
+_NULLABLE = {"name", "prefix", "env_file", "spec_hash", "lock_file", "lock_hash", "machine", "envkit_version",
+             "created"}
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "complete": bool, "backend": str, "stack": dict, "packages": list, "channels": list, "host": dict,
+    "machine": (dict, type(None)), "locked": bool, "install": dict, "timings": dict, "schema": str,
+}
 
 
-class PendingLock:
-    """Lock + explicit file prepared on a worker thread; renamed into place by ``commit``."""
+def record_path(prefix: Path) -> Path:
+    return Path(prefix) / "conda-meta" / RECORD
 
-    def __init__(self, records: list[Any], target: Any, channels: list[str], lock_file: Path, explicit_file: Path,
-                 *, write_lock: bool) -> None:
-        self.lock_file, self.explicit_file = lock_file, explicit_file
-        self._write_lock = write_lock
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="envkit-lock")
-        self._future: Future[str | None] = self._pool.submit(self._prepare, records, target, channels)
 
-    def _prepare(self, records: list[Any], target: Any, channels: list[str]) -> str | None:
-        from envkit.engine.lockfile import write_explicit, write_lock
-
-        write_explicit(records, target.platform, _tmp(self.explicit_file))
-        if self._write_lock:
-            return write_lock(records, target, channels, _tmp(self.lock_file))
+def read_record(prefix: Path) -> EnvRecord | None:
+    """The record of the environment at ``prefix``; None when there is none or it is not readable."""
+    path = record_path(prefix)
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_BYTES:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-
-    def commit(self) -> str:
-        """Wait for the files, rename them into place; returns the lock's sha256."""
-        try:
-            lock_hash = self._future.result()
-        finally:
-            self._pool.shutdown(wait=True)
-        if lock_hash is not None:
-            os.replace(_tmp(self.lock_file), self.lock_file)
-        else:
-            lock_hash = sha256_file(self.lock_file)
-        os.replace(_tmp(self.explicit_file), self.explicit_file)
-        return lock_hash
-
-    def discard(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        for p in (self.lock_file, self.explicit_file):
-            _tmp(p).unlink(missing_ok=True)
+    return EnvRecord.from_json(data)
 
 
-def write_record(staging: Path, result: Any, request: Any, target: Any, *, spec_hash: str, lock_hash: str,
-                 install: dict[str, Any], timings: dict[str, float]) -> None:
-    """Append to ``conda-meta/history``, then write ``conda-meta/envkit.json`` (complete) into ``staging``."""
-    record = {
-        "schema": SCHEMA,
-        "complete": True,
-        "name": result.name,
-        "prefix": str(result.prefix),
-        "env_file": str(result.env_file),
-        "spec_hash": spec_hash,
-        "lock_file": str(result.lock_file),
-        "lock_hash": lock_hash,
-        "stack": result.stack,
-        "packages": result.packages,
-        "host": host_summary(request, target),
-        "machine": result.machine,  # the machine the environment was built for (Machine.to_json)
-        "envkit_version": __version__,
-        "channels": result.channels,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "locked": request.locked,
-        "install": install,
-        "timings": {k: round(v, 4) for k, v in timings.items()},
-    }
-    meta = staging / "conda-meta"
+def write_record(prefix: Path, record: EnvRecord) -> None:
+    """Write ``conda-meta/envkit.json`` into ``prefix`` (the staging prefix during create), atomically."""
+    meta = Path(prefix) / "conda-meta"
     meta.mkdir(parents=True, exist_ok=True)
-    with (meta / "history").open("a", encoding="utf-8") as fh:
-        stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-        fh.write(f"==> {stamp} <==\n# cmd: envkit create {result.name or ''} (envkit {__version__})\n")
-        fh.write(f"# envkit: spec {spec_hash[:12]} lock {lock_hash[:12]}\n")
-        for d in result.packages:
-            fh.write(f"+{redact(d)}\n")
-    write_atomic(meta / RECORD, json.dumps(record, indent=2) + "\n", fsync=True)
+    write_atomic(meta / RECORD, json.dumps(record.to_json(), indent=2) + "\n", fsync=True)

@@ -42,7 +42,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
-from envkit.envs import old_dir, read_record, staging_dir
+from envkit.create.record import read_record
+from envkit.envs import old_dir, staging_dir
 from envkit.errors import DiskFullError, EnvkitError, InputError, InstallError, LockedError
 
 
@@ -157,7 +158,7 @@ def guard_target(prefix: Path) -> None:
 
 def is_complete(prefix: Path) -> bool:
     rec = read_record(prefix)
-    return bool(rec and rec.get("complete"))
+    return rec is not None and rec.complete
 
 
 def recover(prefix: Path) -> list[str]:

@@ -38,6 +38,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from envkit.create.pipstep import run_installer
 from envkit.envfile import PipDep, parse_pip_line
 from envkit.errors import InstallError
 
@@ -186,8 +187,6 @@ def apply_trt_fixup(
     prefix: Path, python: Path, deps: Sequence[PipDep], *, timeout: float = 3600, run_in: Path | None = None
 ) -> list[str]:
     """The fix-up for a bare ``tensorrt-cuNN-bindings==V`` in the pip section; returns notes for the result."""
-    from envkit.create.pipstep import run_installer
-
     pin = bindings_pin(deps)
     if pin is None:
         return []

@@ -30,12 +30,12 @@ def machine_facts(host: HostInfo | None) -> dict[str, str]:
 def environment_facts(prefix: Path, ref: str) -> dict[str, str]:
     """The stack envkit recorded for the environment at ``prefix`` (its record, else its installed package
     records) and the failed layers of its last smoke report."""
-    from envkit.envs import read_record
+    from envkit.create.record import read_record
     from envkit.smoke.report import load_saved_report
 
     out: dict[str, str] = {"env_ref": ref, "env_prefix": str(prefix)}
-    record = read_record(prefix) or {}
-    stack: dict[str, Any] = dict(record.get("stack") or {})
+    record = read_record(prefix)
+    stack: dict[str, Any] = dict(record.stack) if record is not None else {}
     if not stack:
         stack = _stack_from_conda_meta(prefix)
     for key in ("cuda", "tensorrt", "cudnn", "python"):

@@ -27,15 +27,11 @@ _LEAKY_VARS = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA
 
 
 def read_pins(prefix: Path) -> dict[str, str | None]:
-    """The stack pinned at create time: <prefix>/conda-meta/envkit.json, key ``stack``."""
-    try:
-        meta = json.loads((Path(prefix) / "conda-meta" / "envkit.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    stack = meta.get("stack") if isinstance(meta, dict) else None
-    if not isinstance(stack, dict):
-        return {}
-    return {str(k): (None if v is None else str(v)) for k, v in stack.items()}
+    """The stack pinned at create time: the ``stack`` of the environment's record (``envkit.create.record``)."""
+    from envkit.create.record import read_record
+
+    rec = read_record(Path(prefix))
+    return dict(rec.stack) if rec is not None else {}
 
 
 def _rattler_activation(prefix: Path, env: dict[str, str]) -> dict[str, str] | None:

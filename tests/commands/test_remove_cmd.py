@@ -11,7 +11,8 @@ from envelope import data_of, error_of
 
 from envkit.cli import main
 from envkit.context import Settings
-from envkit.create.pipeline import CreateRequest, create_env
+from envkit.create.model import CreateRequest
+from envkit.create.pipeline import create_env
 from envkit.envs import staging_dir
 
 

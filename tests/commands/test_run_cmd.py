@@ -12,7 +12,8 @@ from channel_factory import env_yaml, file_url
 
 from envkit.cli import main
 from envkit.context import Settings
-from envkit.create.pipeline import CreateRequest, create_env
+from envkit.create.model import CreateRequest
+from envkit.create.pipeline import create_env
 
 
 @pytest.fixture

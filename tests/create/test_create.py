@@ -11,7 +11,8 @@ import pytest
 from channel_factory import PLACEHOLDER, build_channel, env_yaml, file_url, trt_stack
 
 from envkit.context import Settings
-from envkit.create.pipeline import CreateRequest, create_env
+from envkit.create.model import CreateRequest
+from envkit.create.pipeline import create_env
 from envkit.envs import env_state, list_envs
 from envkit.errors import ChannelError, InputError, SolveError
 
@@ -81,7 +82,8 @@ def test_second_create_is_noop_without_rattler(trt_channel: Path, tmp_path: Path
         "import sys, time, json\n"
         "from pathlib import Path\n"
         "from envkit.context import Settings\n"
-        "from envkit.create.pipeline import CreateRequest, create_env\n"
+        "from envkit.create.model import CreateRequest\n"
+        "from envkit.create.pipeline import create_env\n"
         "t=time.perf_counter()\n"
         f"r=create_env(CreateRequest(file=Path({str(env)!r}), name='demo'), Settings.from_env())\n"
         "print(json.dumps({'status': r.status, 'solved': r.solved, 'secs': time.perf_counter()-t,"

@@ -15,7 +15,8 @@ from channel_factory import PackageSpec, build_channel, env_yaml, file_url
 from envelope import data_of
 
 from envkit.context import Settings
-from envkit.create.pipeline import CreateRequest, create_env
+from envkit.create.model import CreateRequest
+from envkit.create.pipeline import create_env
 from envkit.create.staging import env_lock, recover
 from envkit.envs import env_state, old_dir, staging_dir
 from envkit.errors import DiskFullError, LockedError

@@ -19,9 +19,10 @@ import pytest
 from channel_factory import PackageSpec, build_channel, env_yaml, file_url
 
 from envkit.context import Settings
-from envkit.create.pipeline import CreateRequest, create_env
+from envkit.create.model import CreateRequest
+from envkit.create.pipeline import create_env
 from envkit.create.pipstep import failing_package, install_pip, pip_argv
-from envkit.create.trt_fixup import bindings_pin, real_tensorrt_libs, write_shim
+from envkit.create.trt_fixup import apply_trt_fixup, bindings_pin, real_tensorrt_libs, write_shim
 from envkit.envfile import PipDep, parse_pip_line
 from envkit.errors import InstallError
 
@@ -182,10 +183,12 @@ print(json.dumps(out))
 def test_trt_bindings_fixup_real_wheel(venv_prefix: Path, installer: str) -> None:
     """The real tensorrt-cu13-bindings wheel, no libnvinfer here: `import tensorrt` now goes frontend ->
     tensorrt_bindings -> its `import tensorrt_libs` hook (envkit's shim), and fails with the shim's message."""
-    out = install_pip(venv_prefix, [parse_pip_line(f"tensorrt-cu13-bindings=={TRT_V}")], timeout=600)
+    deps = [parse_pip_line(f"tensorrt-cu13-bindings=={TRT_V}")]
+    out = install_pip(venv_prefix, deps, timeout=600)  # the create pipeline's pip step, then its fix-up step
+    notes = apply_trt_fixup(venv_prefix, out.python, deps, timeout=600)
     assert out.tool == installer
-    assert len(out.notes) == 2 and all(n.startswith("TensorRT bindings fix-up: ") for n in out.notes)
-    assert "wrote tensorrt_libs" in out.notes[0] and f"installed the frontend tensorrt-cu13=={TRT_V}" in out.notes[1]
+    assert len(notes) == 2 and all(n.startswith("TensorRT bindings fix-up: ") for n in notes)
+    assert "wrote tensorrt_libs" in notes[0] and f"installed the frontend tensorrt-cu13=={TRT_V}" in notes[1]
     py = str(venv_prefix / "bin/python")
     smoke_dir = str(Path(__file__).resolve().parents[2] / "envkit" / "smoke" / "payload")
     r = subprocess.run([py, "-c", _IMPORT_TENSORRT, smoke_dir], capture_output=True, text=True, cwd=venv_prefix)

@@ -19,15 +19,10 @@ class EnvBackend(Protocol):
 
 
 def get_backend(name: str) -> EnvBackend:
-    from envkit.create.backends.cli import CondaCliBackend, MambaCliBackend, MicromambaCliBackend
+    from envkit.create.backends.cli import CLI_BACKENDS
     from envkit.create.backends.embedded import EmbeddedRattlerBackend
 
-    table: dict[str, type] = {
-        "rattler": EmbeddedRattlerBackend,
-        "conda": CondaCliBackend,
-        "mamba": MambaCliBackend,
-        "micromamba": MicromambaCliBackend,
-    }
+    table: dict[str, type] = {"rattler": EmbeddedRattlerBackend, **CLI_BACKENDS}
     if name not in table:
         raise InputError(f"unknown backend {name!r}", hint="one of: " + ", ".join(table))
     backend: EnvBackend = table[name]()

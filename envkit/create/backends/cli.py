@@ -8,14 +8,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envkit import __version__
+from envkit.create.model import CreateRequest, CreateResult
+from envkit.create.record import EnvRecord, write_record
 from envkit.engine.types import Reporter
-from envkit.errors import EnvkitError, InstallError, ToolMissingError
+from envkit.errors import EnvkitError, InputError, InstallError, ToolMissingError
 from envkit.fsutil import sha256_file
 from envkit.limits import env_seconds
 
 if TYPE_CHECKING:
     from envkit.context import Settings
-    from envkit.create.pipeline import CreateRequest, CreateResult
 
 
 class _CliBackend:
@@ -68,6 +70,13 @@ class MicromambaCliBackend(_CliBackend):
         return [self._exe(), "env", "remove", "-y", "-p", str(prefix)]
 
 
+CLI_BACKENDS: dict[str, type[_CliBackend]] = {
+    "conda": CondaCliBackend,
+    "mamba": MambaCliBackend,
+    "micromamba": MicromambaCliBackend,
+}
+
+
 def create_with_backend(
     request: CreateRequest,
     settings: Settings,
@@ -79,14 +88,12 @@ def create_with_backend(
     """Build ``prefix`` with an external tool. conda embeds the prefix in files, so the tool installs into
     the final path; an existing environment is moved aside first and restored on failure (same
     ``envkit.create.staging`` recovery as the embedded backend)."""
-    from envkit.create.backends.base import get_backend
-    from envkit.create.pipeline import CreateResult
     from envkit.create.staging import Swap, env_lock, guard_target, recover, sigterm_as_interrupt
     from envkit.proc import clean_env, run
 
-    backend = get_backend(request.backend)
-    if not isinstance(backend, _CliBackend):  # pragma: no cover
-        raise InstallError(f"{request.backend} is not a command-line backend")
+    if request.backend not in CLI_BACKENDS:
+        raise InputError(f"unknown backend {request.backend!r}", hint="one of: rattler, " + ", ".join(CLI_BACKENDS))
+    backend = CLI_BACKENDS[request.backend]()
     if not backend.available():
         raise backend.missing_error()
     result = CreateResult(status="created", name=name, prefix=prefix, env_file=env_file, backend=backend.name)
@@ -114,7 +121,9 @@ def create_with_backend(
             if not res.ok:
                 tail = "\n".join((res.stderr or res.stdout or "").strip().splitlines()[-10:])
                 raise InstallError(f"{backend.name} failed (exit {res.returncode}):\n{tail}", hint=" ".join(argv))
-            _write_record(prefix, env_file, name, backend.name)
+            write_record(prefix, EnvRecord(complete=True, name=name, prefix=str(prefix), env_file=str(env_file),
+                                           spec_hash=sha256_file(env_file), backend=backend.name,
+                                           envkit_version=__version__))
         except BaseException:
             swap.rollback()
             raise
@@ -122,25 +131,3 @@ def create_with_backend(
     result.timings = {"total": time.perf_counter() - t0}
     return result
 
-
-def _write_record(prefix: Path, env_file: Path, name: str | None, backend: str) -> None:
-    import json
-
-    from envkit import __version__
-    from envkit.envs import RECORD
-
-    meta = prefix / "conda-meta"
-    meta.mkdir(parents=True, exist_ok=True)
-    record = {
-        "schema": "envkit.env/1",
-        "complete": True,
-        "name": name,
-        "prefix": str(prefix),
-        "env_file": str(env_file),
-        "spec_hash": sha256_file(env_file),
-        "lock_file": None,
-        "lock_hash": None,
-        "backend": backend,
-        "envkit_version": __version__,
-    }
-    (meta / RECORD).write_text(json.dumps(record, indent=2) + "\n")

@@ -13,7 +13,8 @@ import pytest
 
 from envkit.context import Settings
 from envkit.create.backends import CondaCliBackend, MambaCliBackend, MicromambaCliBackend, get_backend
-from envkit.create.pipeline import CreateRequest, create_env
+from envkit.create.model import CreateRequest
+from envkit.create.pipeline import create_env
 from envkit.errors import EnvkitError, InputError
 
 
