@@ -97,9 +97,10 @@ def _no_python(prefix: Path) -> dict[str, Any]:
             f"{prefix} is not a conda environment (no conda-meta/): it is missing or incomplete",
             "create it with `envkit create NAME` (or `--force` to rebuild), or pass --python EXE",
         )
-    from envkit.envs import read_record
+    from envkit.create.record import read_record
 
-    env_file = (read_record(prefix) or {}).get("env_file")
+    rec = read_record(prefix)
+    env_file = rec.env_file if rec is not None else None
     where = f"add `- python` to the dependencies of {env_file}" if env_file else "add `python` to its dependencies"
     return _payload_failure(
         f"the environment {prefix} has no Python",
