@@ -79,20 +79,18 @@ def test_second_create_is_noop_without_rattler(trt_channel: Path, tmp_path: Path
     import subprocess
 
     code = (
-        "import sys, time, json\n"
+        "import sys, json\n"
         "from pathlib import Path\n"
         "from envkit.context import Settings\n"
         "from envkit.create.model import CreateRequest\n"
         "from envkit.create.pipeline import create_env\n"
-        "t=time.perf_counter()\n"
         f"r=create_env(CreateRequest(file=Path({str(env)!r}), name='demo'), Settings.from_env())\n"
-        "print(json.dumps({'status': r.status, 'solved': r.solved, 'secs': time.perf_counter()-t,"
+        "print(json.dumps({'status': r.status, 'solved': r.solved,"
         " 'rattler': any(m == 'rattler' or m.startswith('rattler.') for m in sys.modules)}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     data = json.loads(out.stdout)
     assert data == {**data, "status": "up to date", "solved": False, "rattler": False}
-    assert data["secs"] < 0.3
 
 
 def test_force_rebuilds_and_edit_makes_stale(trt_channel: Path, tmp_path: Path, envkit_settings: Settings) -> None:
