@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from envkit.context import Settings
+    from envkit.create.record import EnvRecord
     from envkit.envdiff import Change
 
 
@@ -72,12 +73,12 @@ class UpdateResult:
             console.print(f"note: {n}", highlight=False, markup=False)
 
 
-def _source(rec: dict[str, Any], settings: Settings) -> tuple[str | None, Path | None, Settings]:
+def _source(rec: EnvRecord, settings: Settings) -> tuple[str | None, Path | None, Settings]:
     """(profile, environment file, settings of the project the profile lives in)."""
     from envkit.generate import split_generated
     from envkit.profile import profile_paths
 
-    env_file = Path(str(rec.get("env_file") or ""))
+    env_file = Path(rec.env_file or "")
     if not env_file.is_file():
         raise InputError(f"the environment file it was created from is gone: {env_file}",
                          hint="recreate it with `envkit create` (update re-solves what the environment was built from)")
@@ -91,7 +92,7 @@ def _source(rec: dict[str, Any], settings: Settings) -> tuple[str | None, Path |
 
 
 def _request(args: argparse.Namespace, name: str, prefix: Path, machine: Any, **kw: Any) -> Any:
-    from envkit.create.pipeline import CreateRequest
+    from envkit.create.model import CreateRequest
 
     return CreateRequest(name=name, prefix=prefix, machine=machine, channels=list(getattr(args, "channel", []) or []),
                          offline=bool(getattr(args, "offline", False)), host_file=getattr(args, "host", None), **kw)
@@ -142,8 +143,9 @@ def _apply_command(args: argparse.Namespace, settings: Settings, name: str | Non
 
 def run(args: argparse.Namespace, settings: Settings) -> UpdateResult:
     from envkit.create.pipeline import create_env
+    from envkit.create.record import read_record
     from envkit.envdiff import diff_packages, parse_dist, stack_changes
-    from envkit.envs import read_record, resolve_env
+    from envkit.envs import resolve_env
     from envkit.host.policy import machines_for
     from envkit.inventory import read_inventory
     from envkit.matrix.load import load_matrix
@@ -152,19 +154,19 @@ def run(args: argparse.Namespace, settings: Settings) -> UpdateResult:
     name = getattr(args, "name", None)
     prefix = resolve_env(name, getattr(args, "prefix", None), settings)
     rec = read_record(prefix)
-    if rec is None or not rec.get("complete"):
+    if rec is None or not rec.complete:
         raise InputError(f"{prefix} was not created by envkit (or its creation did not finish)",
                          hint="`envkit create` builds environments envkit can update")
     profile, env_file, settings = _source(rec, settings)
     prof = load_profile(profile, settings) if profile else None
     machine = machines_for(settings, load_matrix(settings.matrix_path), host_file=getattr(args, "host", None),
                            profile=prof).machine
-    env_name = str(rec.get("name") or prefix.name)
+    env_name = rec.name or prefix.name
     plan = _plan(profile, env_file, env_name, prefix, machine, settings, args)
     old = {p.name: (p.version, p.build) for p in read_inventory(prefix).conda}
     new = {n: (v, b) for n, v, b in map(parse_dist, plan.packages)}
     changes = diff_packages(old, new)
-    stack = stack_changes(rec.get("stack"), plan.stack)
+    stack = stack_changes(rec.stack, plan.stack)
     source = f"profile {profile}" if profile else str(env_file)
     result = UpdateResult(name, prefix, source, stack, changes, applied=False,
                           apply_command=_apply_command(args, settings, name, prefix))
@@ -180,6 +182,6 @@ def run(args: argparse.Namespace, settings: Settings) -> UpdateResult:
         result.notes += done.notes
         applied = {n: (v, b) for n, v, b in map(parse_dist, done.packages)}
         result.changes = diff_packages(old, applied)
-        result.stack = stack_changes(rec.get("stack"), done.stack)
+        result.stack = stack_changes(rec.stack, done.stack)
         result.applied = True
     return result
