@@ -31,6 +31,7 @@ from typing import Any
 
 from envkit.context import Settings
 from envkit.create.record import RECORD, EnvRecord, read_record
+from envkit.create.staging import env_lock, old_dir, recover
 from envkit.errors import InputError
 from envkit.fsutil import sha256_file
 from envkit.smoke.report import saved_summary
@@ -193,18 +194,11 @@ def in_conda_envs_dirs(prefix: Path, settings: Settings | None = None) -> bool:
     return any(parent == d.resolve() for d in envs_dirs(settings) if d.exists())
 
 
-def created_by_envkit(prefix: Path) -> bool:
-    """Whether envkit created ``prefix``: its ``conda-meta/envkit.json`` record is there and readable, or an
-    interrupted swap left envkit's previous tree beside it. Only such environments are replaced or removed."""
-    return read_record(prefix) is not None or read_record(old_dir(prefix)) is not None
-
-
 def heal(prefix: Path) -> list[str]:
     """Finish or undo an interrupted swap of ``prefix`` (any verb that finds the environment calls this).
     Does nothing when there is nothing to repair or another envkit process holds the environment's lock."""
     if not old_dir(prefix).exists():
         return []
-    from envkit.create.staging import env_lock, recover
     from envkit.errors import EnvkitError
 
     try:
@@ -212,14 +206,6 @@ def heal(prefix: Path) -> list[str]:
             return recover(prefix)
     except (EnvkitError, OSError):  # locked: a create is working on it; unwritable: leave it as it is
         return []
-
-
-def old_dir(prefix: Path) -> Path:
-    return prefix.parent / f".{prefix.name}.envkit-old"
-
-
-def staging_dir(prefix: Path) -> Path:
-    return prefix.parent / f".{prefix.name}.envkit-staging"
 
 
 def env_state(prefix: Path) -> str:

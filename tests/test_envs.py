@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from envkit.context import Settings
-from envkit.envs import env_dir_for, env_state, envs_dirs, find_env, list_envs, old_dir, validate_name
+from envkit.create.staging import old_dir
+from envkit.envs import env_dir_for, env_state, envs_dirs, find_env, list_envs, validate_name
 from envkit.errors import InputError
 
 

@@ -14,8 +14,7 @@ from envkit.result import SimpleResult
 
 def remove_env(prefix: Path, lock_timeout: float | None = None) -> list[str]:
     """Remove ``prefix`` and any envkit leftovers next to it. Returns notes."""
-    from envkit.create.staging import _trash, env_lock
-    from envkit.envs import old_dir, staging_dir
+    from envkit.create.staging import _trash, env_lock, old_dir, staging_dir
 
     notes: list[str] = []
     with env_lock(prefix, lock_timeout):
@@ -56,7 +55,7 @@ def processes_inside(prefix: Path) -> list[str]:
 
 def refuse_unless_owned(prefix: Path) -> None:
     """Remove only what envkit created (its record, or an interrupted swap of one)."""
-    from envkit.envs import created_by_envkit
+    from envkit.create.staging import created_by_envkit
 
     if not created_by_envkit(prefix):
         raise InputError(
@@ -102,7 +101,8 @@ def _gone(name: str | None, prefix_arg: str | None, settings: Settings) -> list[
 
 
 def run(args: argparse.Namespace, settings: Settings) -> SimpleResult:
-    from envkit.envs import find_env, heal, old_dir
+    from envkit.create.staging import old_dir
+    from envkit.envs import find_env, heal
     from envkit.registry import unregister
 
     name = getattr(args, "name", None)

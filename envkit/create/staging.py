@@ -43,8 +43,21 @@ from pathlib import Path
 from types import FrameType
 
 from envkit.create.record import read_record
-from envkit.envs import old_dir, staging_dir
 from envkit.errors import DiskFullError, EnvkitError, InputError, InstallError, LockedError
+
+
+def old_dir(prefix: Path) -> Path:
+    return prefix.parent / f".{prefix.name}.envkit-old"
+
+
+def staging_dir(prefix: Path) -> Path:
+    return prefix.parent / f".{prefix.name}.envkit-staging"
+
+
+def created_by_envkit(prefix: Path) -> bool:
+    """Whether envkit created ``prefix``: its ``conda-meta/envkit.json`` record is there and readable, or an
+    interrupted swap left envkit's previous tree beside it. Only such environments are replaced or removed."""
+    return read_record(prefix) is not None or read_record(old_dir(prefix)) is not None
 
 
 def lock_path(prefix: Path) -> Path:
@@ -140,8 +153,6 @@ def _trash(path: Path) -> None:
 def guard_target(prefix: Path) -> None:
     """Refuse to build over something envkit did not create (exit 2), with or without --force: a file, a link,
     a folder holding anything, or a conda environment made by another tool. An empty folder is fine."""
-    from envkit.envs import created_by_envkit
-
     if not (prefix.exists() or prefix.is_symlink()) or created_by_envkit(prefix):
         return
     if prefix.is_dir() and not prefix.is_symlink() and not any(prefix.iterdir()):

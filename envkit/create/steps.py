@@ -87,8 +87,7 @@ class Build:
 def run_build(b: Build) -> None:
     """Solve (or read the lock), then unless ``--dry-run``: install, pip, fix-ups, smoke, commit, swap."""
     from envkit.create.commit import PendingLock
-    from envkit.create.staging import Swap, oserror_to_envkit
-    from envkit.envs import staging_dir
+    from envkit.create.staging import Swap, oserror_to_envkit, staging_dir
 
     read_lock(b) if b.request.locked else solve(b)
     b.result.target = b.target.to_json()

@@ -13,7 +13,7 @@ from envkit.cli import main
 from envkit.context import Settings
 from envkit.create.model import CreateRequest
 from envkit.create.pipeline import create_env
-from envkit.envs import staging_dir
+from envkit.create.staging import staging_dir
 
 
 def test_remove(trt_channel: Path, tmp_path: Path, envkit_settings: Settings, capsys: pytest.CaptureFixture[str],

@@ -17,8 +17,8 @@ from envelope import data_of
 from envkit.context import Settings
 from envkit.create.model import CreateRequest
 from envkit.create.pipeline import create_env
-from envkit.create.staging import env_lock, recover
-from envkit.envs import env_state, old_dir, staging_dir
+from envkit.create.staging import env_lock, old_dir, recover, staging_dir
+from envkit.envs import env_state
 from envkit.errors import DiskFullError, LockedError
 
 pytestmark = pytest.mark.slow
