@@ -131,6 +131,12 @@ class DiskFullError(EnvkitError):
     exit_code = ExitCode.ENVIRONMENT
 
 
+class WriteError(EnvkitError):
+    """A file envkit must write cannot be written (read-only folder, a folder in the way, permissions)."""
+
+    exit_code = ExitCode.ENVIRONMENT
+
+
 class EditedFileError(EnvkitError):
     """A file envkit would overwrite was edited by hand (or not written by envkit)."""
 

@@ -89,8 +89,13 @@ def write_atomic(path: Path | str, data: str | bytes, *, fsync: bool = False) ->
     file is removed on any failure.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    if target.is_dir():
+        raise InputError(f"{target} is a directory, not a file to write", "give a file path")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _write_error(exc, target) from None
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's 0600, made what open() would give
@@ -100,6 +105,20 @@ def write_atomic(path: Path | str, data: str | bytes, *, fsync: bool = False) ->
                 fh.flush()
                 os.fsync(fh.fileno())
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _write_error(exc, target) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_error(exc: OSError, target: Path) -> Exception:
+    import errno
+
+    from envkit.errors import DiskFullError, WriteError
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFullError(f"no space left to write {target}", "free some space and run again")
+    return WriteError(f"cannot write {target}: {exc.strerror or exc}",
+                      "check that the folder exists, is writable and is not a mount point or a directory")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envkit import __version__
-from envkit.errors import EditedFileError, ResolveError
+from envkit.errors import EditedFileError, InputError, ResolveError
 from envkit.fsutil import write_atomic
 from envkit.resolve import Resolution, Stack
 from envkit.versions import V, major
@@ -175,6 +175,8 @@ def matrix_version_of(path: Path) -> str | None:
 
 
 def write_environment(rendered: Rendered, path: Path, *, force: bool) -> WriteOutcome:
+    if path.is_dir():
+        raise InputError(f"{path} is a directory", "give the file to write, e.g. -o DIR/environment.yml", key="-o")
     if not path.exists():
         write_atomic(path, rendered.text)
         return WriteOutcome(path, "written")

@@ -25,7 +25,10 @@ def parse_shapes(items: list[str]) -> dict[str, tuple[int, ...]]:
         if not m:
             raise InputError(f"--shape expects NAME:1x3x224x224, got {item!r}", key="--shape",
                              hint="name the model input, then its dimensions joined by 'x', e.g. images:1x3x640x640")
-        dims = tuple(int(d) for d in m.group("dims").split("x"))
+        parts = m.group("dims").split("x")
+        if any(len(d) > 9 for d in parts):
+            raise InputError(f"--shape {item[:60]!r}: a dimension over 9 digits", key="--shape")
+        dims = tuple(int(d) for d in parts)
         if any(d <= 0 for d in dims):
             raise InputError(f"--shape {item!r}: dimensions must be positive", key="--shape")
         name = m.group("name")

@@ -225,3 +225,21 @@ def test_written_files_follow_umask(tmp_path: Path, umask: int, mode: int) -> No
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert stat.S_IMODE(out.stat().st_mode) == mode
+
+
+# ---- outputs that cannot be written: an error naming the file, never a traceback -----------------------
+def test_output_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    assert main(["generate", str(PROFILE), "--host", str(CSV), "-o", str(folder)]) == 2
+    assert main(["check", "--file", str(ENVFILE), "--offline", "--junit", str(folder)]) == 2
+    assert main(["check", "--file", str(ENVFILE), "--offline", "--junit", "/"]) == 2
+    # a place nobody can write (proc is not writable, even for root): exit 3, the file named
+    assert main(["generate", str(PROFILE), "--host", str(CSV), "-o", "/proc/envkit-test/environment.yml"]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "/proc/envkit-test/environment.yml" in err
+
+
+def test_shape_with_5000_digits(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["smoke", "--prefix", "/tmp", "--model", "/dev/null", "--shape", "in:" + "9" * 5000]) == 2
+    assert "--shape" in capsys.readouterr().err
