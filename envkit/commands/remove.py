@@ -92,7 +92,9 @@ def _gone(name: str | None, prefix_arg: str | None, settings: Settings) -> list[
         return [p] if not p.exists() and any(e.prefix == p for e in entries) else []
     if not name:
         return []
-    from envkit.envs import envs_dirs
+    from envkit.envs import envs_dirs, validate_name
+
+    validate_name(name)  # before any path is built from it
 
     if any((d / name).exists() for d in envs_dirs(settings)):
         return []
