@@ -13,9 +13,6 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "envkit"
 KNOWN_CYCLES = {
-    frozenset({"envkit.libs.report", "envkit.smoke.report", "envkit.smoke.runner"}):
-        "smoke/libs reports: the smoke report must not import the libs report (the record reader is out since "
-        "envkit.create.record)",
     frozenset({"envkit.resolve", "envkit.resolve_jetson"}): "Jetson resolve: shared types out of resolve.py",
 }
 

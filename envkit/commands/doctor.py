@@ -131,7 +131,7 @@ class DoctorResult:
                 f"{escape(stack_text(e.get('stack')))}; smoke {escape(smoke_text(e.get('smoke')))}"
             )
         if self.libraries is not None:
-            from envkit.libs.report import library_table
+            from envkit.libs.table import library_table
 
             console.print(f"[bold]libraries[/] {escape(self.libraries.prefix)}: {escape(self.libraries.summary())}")
             library_table(console, self.libraries.rows)

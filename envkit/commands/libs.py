@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from envkit.context import Settings
 from envkit.errors import InputError
-from envkit.libs.report import LibsReport, library_table, libs_report
+from envkit.libs.report import LibsReport, libs_report
+from envkit.libs.table import library_table
 from envkit.result import Message
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from envkit.result import Message
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from envkit.libs.report import LibraryRow
+    from envkit.libs.table import LibraryRow
 
 SCHEMA = "envkit.smoke/1"
 REPORT_NAME = "envkit-smoke.json"
@@ -134,7 +134,7 @@ class SmokeReport:
             for warning in lay.get("warnings") or []:
                 console.print(f"[yellow]{lay['name']} warning:[/] {warning}", highlight=False)
         if self.libraries:
-            from envkit.libs.report import library_table
+            from envkit.libs.table import library_table
 
             console.print("GPU libraries a process of this environment loads (envkit libs):", highlight=False)
             library_table(console, self.libraries)
