@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envkit.errors import ProfileError
-from envkit.host.machines import PLATFORM_ALIASES, PLATFORMS
+from envkit.host.platforms import PLATFORM_ALIASES, PLATFORMS
 from envkit.versions import spec
 from envkit.yamlio import Reader, did_you_mean, load
 

@@ -134,7 +134,7 @@ def download_wheels(env: EnvFile, out: Path, index: str, platform: str, python: 
         parts = (opt.option or "").replace("=", " ").split()
         if len(parts) == 2 and parts[0] == "--extra-index-url":
             argv += parts
-    from envkit.host.machines import PLATFORMS
+    from envkit.host.platforms import PLATFORMS
 
     if platform in PLATFORMS and python:
         argv += ["--only-binary=:all:", "--python-version", python]

@@ -72,7 +72,7 @@ def pin_admits(specifier: str, version: Any) -> bool:
 def file_fits(filename: str, platform: str) -> bool:
     if not filename.endswith(".whl"):
         return True  # an sdist builds anywhere (in principle)
-    from envkit.host.machines import PLATFORMS
+    from envkit.host.platforms import PLATFORMS
 
     plat = PLATFORMS.get(platform)
     tags = filename[:-4].split("-")[-1].split(".")

@@ -12,7 +12,8 @@ from check_fixtures import MATRIX
 from envkit.context import Settings
 from envkit.errors import HostError, InputError
 from envkit.host import system
-from envkit.host.machines import PLATFORMS, Machine, driver_max_cuda, platform_for, virtual_packages
+from envkit.host.machines import Machine, driver_max_cuda
+from envkit.host.platforms import PLATFORMS, platform_for, virtual_packages
 from envkit.host.policy import machines_for
 from envkit.matrix.load import load_matrix
 from envkit.profile import Profile
