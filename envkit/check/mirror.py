@@ -172,9 +172,10 @@ def compare(
                 up.newest_timestamp(), mi.newest_timestamp(), [e for e in (up.error, mi.error) if e],
             )
         base = PackageReport(p.environment, p.label, p.subdir, OK, p.channel, mirror)
-        if not up.available or not mi.available:
+        broken = [f"{side}: {why}" for side, why in (("upstream", up.problem()), ("mirror", mi.problem())) if why]
+        if not up.available or not mi.available or broken:
             base.status = UNREACHABLE
-            base.reason = "; ".join(e for e in (up.error, mi.error) if e) or "repodata unavailable"
+            base.reason = "; ".join([*(e for e in (up.error, mi.error) if e), *broken]) or "repodata unavailable"
             reports.append(base)
             continue
         if p.filename is not None:

@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from envkit.config import redact
 from envkit.engine.channels import channel_url, local_path
 from envkit.engine.types import Record
+from envkit.errors import ChannelError
 from envkit.fsutil import write_atomic
 from envkit.httpcache import Fetched, HttpCache
 
@@ -40,6 +42,7 @@ class Repodata:
     subdir: str
     fetched: Fetched
     _sparse: Any = None
+    _parsed: dict[str, Any] | str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -72,25 +75,70 @@ class Repodata:
 
         sparse = self.sparse()
         with self._lock:
-            return [Record.from_rattler(r) for r in sparse.load_records(PackageName(name))]
+            try:
+                return [Record.from_rattler(r) for r in sparse.load_records(PackageName(name))]
+            except (OSError, ValueError) as exc:  # rattler's parse error on a broken repodata.json
+                raise ChannelError(f"{redact(self.channel)}/{self.subdir}: unreadable repodata ({str(exc)[:120]})",
+                                   "the channel or mirror serves broken repodata.json; fix or resync it") from None
 
     def lookup(self, filename: str) -> Record | None:
         """The record of package file ``filename``, or None when the channel does not list it."""
         return next((r for r in self.records(name_of(filename)) if r.file_name == filename), None)
 
-    def newest_timestamp(self) -> float | None:
-        """Newest package ``timestamp`` (seconds) listed, from the JSON (mirror-check only)."""
+    def _json(self) -> dict[str, Any] | str:
+        """The repodata as a JSON object, or why it is not one (mirror-check only: a full parse)."""
+        with self._lock:
+            if self._parsed is None:
+                assert self.fetched.path is not None
+                try:
+                    data = json.loads(self.fetched.path.read_bytes())
+                except (OSError, ValueError, RecursionError) as exc:
+                    self._parsed = f"not JSON repodata ({str(exc)[:80]})"
+                else:
+                    self._parsed = _shape_problem(data) or data
+            return self._parsed
+
+    def problem(self) -> str | None:
+        """Why the fetched repodata cannot be used (None when it can, or when nothing was fetched)."""
         if not self.available:
             return None
-        assert self.fetched.path is not None
-        data = json.loads(self.fetched.path.read_bytes())
-        best = 0
+        parsed = self._json()
+        return parsed if isinstance(parsed, str) else None
+
+    def newest_timestamp(self) -> float | None:
+        """Newest package ``timestamp`` (seconds) listed, from the JSON (mirror-check only); records with a
+        timestamp that is not a number are skipped."""
+        if not self.available:
+            return None
+        data = self._json()
+        if isinstance(data, str):
+            return None
+        best = 0.0
         for key in ("packages", "packages.conda"):
             for rec in (data.get(key) or {}).values():
-                best = max(best, int(rec.get("timestamp") or 0))
+                stamp = rec.get("timestamp") if isinstance(rec, dict) else None
+                if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) and 0 < stamp < 1e14:
+                    best = max(best, float(stamp))
         if not best:
             return None
-        return best / 1000 if best > 1e11 else float(best)
+        return best / 1000 if best > 1e11 else best
+
+
+def _shape_problem(data: Any) -> str | None:
+    """Why ``data`` is not conda repodata rattler can read (records are objects, timestamps integers)."""
+    if not isinstance(data, dict):
+        return "not conda repodata (expected an object with \"packages\")"
+    for key in ("packages", "packages.conda"):
+        table = data.get(key) or {}
+        if not isinstance(table, dict):
+            return f"not conda repodata ({key!r} is not an object)"
+        for name, rec in table.items():
+            if not isinstance(rec, dict):
+                return f"not conda repodata ({name!r} is not an object)"
+            stamp = rec.get("timestamp")
+            if stamp is not None and (not isinstance(stamp, int) or isinstance(stamp, bool)):
+                return f"not conda repodata ({name!r} has the timestamp {str(stamp)[:40]!r})"
+    return None
 
 
 class RepodataCache:

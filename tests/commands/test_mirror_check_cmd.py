@@ -112,3 +112,22 @@ def test_checking_nothing_is_a_failure_with_a_reason(project: Project, check_cha
     assert project.cli("mirror-check", "alpha", "--mirror", other, "--upstream", other) == 1
     text = project.capsys.readouterr().out
     assert "0 of 0" not in text and "error: nothing was checked" in text
+
+
+def test_mirror_serving_garbage_is_reported_broken(project: Project, check_channel: Path, serve_channel,
+                                                    tmp_path: Path) -> None:
+    """Regression (issue 9): non-JSON repodata, a JSON list or a bad timestamp on the mirror was a traceback."""
+    setup(project, serve_channel(check_channel))
+    for i, payload in enumerate([b"<html>proxy login</html>", b"[1, 2, 3]", None]):
+        mirror = shutil.copytree(check_channel, tmp_path / f"m{i}")
+        for repodata in mirror.glob("*/repodata.json"):
+            if payload is None:  # valid repodata whose timestamps are not numbers
+                data = json.loads(repodata.read_text())
+                for rec in data.get("packages.conda", {}).values():
+                    rec["timestamp"] = "yesterday"
+                repodata.write_text(json.dumps(data))
+            else:
+                repodata.write_bytes(payload)
+        code, data = mirror_check(project, "alpha", "--mirror", serve_channel(mirror))
+        assert code == 1 and {p["status"] for p in data["packages"]} == {"unreachable"}, data
+        assert "mirror: not" in data["packages"][0]["reason"]
