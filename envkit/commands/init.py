@@ -35,6 +35,7 @@ COMMENTS = {
     "precisions": "each needs a minimum compute capability (matrix.yaml precisions:)",
     "platforms": "linux-64, linux-aarch64, win-64",
     "channels": "conda channels (names or URLs); mirrors go in envkit.toml",
+    "pip_indexes": "pip indexes (names from matrix.yaml pip_indexes, or URLs)",
     "conda": "extra conda packages",
     "pip": "extra pip packages",
     "targets": "machines `envkit check --all` checks, e.g. \"linux-64:driver=535.104.05\"",
@@ -96,8 +97,9 @@ def _extra_conda(dep: CondaDep) -> str:
     return f"{name}{version}" if version[0] in "=<>!~" else f"{name}={version}"
 
 
-def from_env_file(env: EnvFile) -> tuple[dict[str, Any], list[str]]:
-    """Profile values derived from an environment file: stack ranges, extra packages, channels."""
+def from_env_file(env: EnvFile, known_indexes: dict[str, str] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Profile values derived from an environment file: stack ranges, extra packages, channels, pip indexes
+    (``known_indexes``: matrix.yaml's name -> URL, so a known index is named)."""
     from envkit.envfile import normalize
     from envkit.validate.evidence import collect, of, primary
 
@@ -114,6 +116,11 @@ def from_env_file(env: EnvFile) -> tuple[dict[str, Any], list[str]]:
     values["channels"] = list(env.channels) or ["conda-forge"]
     values["conda"] = [_extra_conda(d) for d in env.conda if normalize(d.name) not in stack_pkgs | {"pip"}]
     values["pip"] = [d.raw for d in env.pip if not d.option and d.name and normalize(d.name) not in stack_pkgs]
+    indexes = [u for d in env.pip if d.option for u in re.findall(r"(?:--(?:extra-)?index-url)[ =](\S+)", d.option)]
+    by_url = {url.rstrip("/"): name for name, url in (known_indexes or {}).items()}
+    named = [by_url.get(u.rstrip("/"), u) for u in indexes]
+    if named:
+        values["pip_indexes"] = list(dict.fromkeys(["pypi", *named]))
     return values, notes
 
 
@@ -138,14 +145,14 @@ def render_profile(name: str, values: dict[str, Any], source: str | None) -> str
     return "\n".join(head) + "\n"
 
 
-def _values(args: argparse.Namespace) -> tuple[dict[str, Any], list[str], str | None]:
+def _values(args: argparse.Namespace, known_indexes: dict[str, str]) -> tuple[dict[str, Any], list[str], str | None]:
     from envkit.envfile import read_env_file
 
     values: dict[str, Any] = {"platforms": ["linux-64"], "channels": ["conda-forge"]}
     notes: list[str] = []
     source = getattr(args, "from_file", None)
     if source:
-        derived, notes = from_env_file(read_env_file(Path(source)))
+        derived, notes = from_env_file(read_env_file(Path(source)), known_indexes)
         values.update(derived)
     for key in STACK:
         if getattr(args, key, None):
@@ -169,14 +176,15 @@ def run(args: argparse.Namespace, settings: Settings) -> InitResult:
     path = settings.environments_dir / f"{name}.yaml"
     if path.exists() and not getattr(args, "force", False):
         raise InputError(f"{path} exists", hint="edit it, pick another name, or add --force to replace it")
-    values, notes, source = _values(args)
+    matrix = load_for(settings)
+    values, notes, source = _values(args, dict(matrix.pip_indexes))
     text = render_profile(name, values, source)
     existed = path.exists()
     old = path.read_bytes() if existed else None
     write_atomic(path, text)
     try:
         prof = parse_profile(path, name)
-        check_precisions(prof, list(load_for(settings).precisions))
+        check_precisions(prof, list(matrix.precisions))
     except InputError:
         if old is not None:
             write_atomic(path, old)

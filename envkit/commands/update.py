@@ -106,11 +106,11 @@ def _plan(profile: str | None, env_file: Path | None, name: str, prefix: Path, m
     if profile is None:
         return create_env(_request(args, name, prefix, machine, file=env_file, dry_run=True), settings)
     from envkit.generate import regenerate_command, render
-    from envkit.matrix.load import load_matrix
+    from envkit.matrix.load import load_for
     from envkit.profile import check_precisions, load_profile
     from envkit.resolve import resolve_profile
 
-    matrix = load_matrix(settings.matrix_path)
+    matrix = load_for(settings)
     prof = load_profile(profile, settings)
     check_precisions(prof, list(matrix.precisions))
     res = resolve_profile(prof, matrix, machine.host_facts())
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace, settings: Settings) -> UpdateResult:
     from envkit.envs import resolve_env
     from envkit.host.policy import machines_for
     from envkit.inventory import read_inventory
-    from envkit.matrix.load import load_matrix
+    from envkit.matrix.load import load_for
     from envkit.profile import load_profile
 
     name = getattr(args, "name", None)
@@ -159,7 +159,7 @@ def run(args: argparse.Namespace, settings: Settings) -> UpdateResult:
                          hint="`envkit create` builds environments envkit can update")
     profile, env_file, settings = _source(rec, settings)
     prof = load_profile(profile, settings) if profile else None
-    machine = machines_for(settings, load_matrix(settings.matrix_path), host_file=getattr(args, "host", None),
+    machine = machines_for(settings, load_for(settings), host_file=getattr(args, "host", None),
                            profile=prof).machine
     env_name = rec.name or prefix.name
     plan = _plan(profile, env_file, env_name, prefix, machine, settings, args)

@@ -45,6 +45,7 @@ def test_init_from_env_file_derives_ranges_and_keeps_extras(tmp_path: Path) -> N
     prof = data_of(r.stdout, "init")["profile"]
     assert (prof["tensorrt"], prof["cuda"], prof["python"]) == (">=10.8,<11", ">=12.8,<13", ">=3.11,<3.12")
     assert prof["pip"] == [] and prof["conda"] == []  # everything in that file is the stack
+    assert prof["pip_indexes"] == ["pypi", "nvidia"]  # its --extra-index-url, by its matrix.yaml name
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not present")
