@@ -165,6 +165,9 @@ def _create_verbs(sub: Any) -> None:
     p.add_argument("--backend", choices=["rattler", "conda", "mamba", "micromamba"], default="rattler",
                    help="the engine that installs (default: rattler, embedded)")
     p.add_argument("--dry-run", action="store_true", help="solve and show what would be installed")
+    p.add_argument("--installer", choices=["uv", "pip"], default=None,
+                   help="what installs the pip: section (default uv; pip where uv cannot serve an option "
+                   "or a pip.conf exists; also ENVKIT_PIP)")
     _add_json(p)
 
     p = _verb(sub, "clean", "remove envkit's caches, smoke engines and leftover lock files (with sizes)",

@@ -161,6 +161,7 @@ def request_from_args(args: argparse.Namespace, settings: Settings) -> CreateReq
         no_smoke=bool(getattr(args, "no_smoke", False)),
         backend=getattr(args, "backend", "rattler") or "rattler",
         dry_run=bool(getattr(args, "dry_run", False)),
+        installer=getattr(args, "installer", None),
     )
 
 

@@ -29,6 +29,7 @@ class CreateRequest:
     backend: str = "rattler"
     dry_run: bool = False
     lock_timeout: float | None = None
+    installer: str | None = None  # the pip section's installer: "uv" (default) or "pip"
 
 
 @dataclass
@@ -48,6 +49,7 @@ class CreateResult:
     target: dict[str, Any] | None = None
     machine: dict[str, Any] | None = None
     smoke: dict[str, Any] | None = None
+    pip: dict[str, Any] | None = None  # the pip step: installer, argv (redacted), seconds
     backend: str = "rattler"
     conda_activate: bool = False
 
@@ -77,6 +79,7 @@ class CreateResult:
             "target": self.target,
             "machine": self.machine,
             "smoke": self.smoke,
+            "pip": self.pip,
             "backend": self.backend,
             "usage": self.usage,
         }

@@ -59,6 +59,7 @@ class EnvRecord:
     created: str | None = None
     locked: bool = False
     install: dict[str, Any] = field(default_factory=dict)
+    pip: dict[str, Any] | None = None  # the pip section: installer ("uv" or "pip"), argv (redacted), seconds
     timings: dict[str, float] = field(default_factory=dict)
     schema: str = SCHEMA
 
@@ -88,10 +89,10 @@ class EnvRecord:
 
 
 _NULLABLE = {"name", "prefix", "env_file", "spec_hash", "lock_file", "lock_hash", "machine", "envkit_version",
-             "created"}
+             "created", "pip"}
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "complete": bool, "backend": str, "stack": dict, "packages": list, "channels": list, "host": dict,
-    "machine": (dict, type(None)), "locked": bool, "install": dict, "timings": dict, "schema": str,
+    "machine": (dict, type(None)), "pip": (dict, type(None)), "locked": bool, "install": dict, "timings": dict, "schema": str,
 }
 
 

@@ -199,8 +199,10 @@ def pip(b: Build, staging: Path) -> None:
 
     with b.timed("pip"):
         b.step("pip", ", ".join(d.raw for d in b.env.pip if not d.option))
-        outcome = install_pip(staging, b.env.pip)
-        b.result.notes += apply_trt_fixup(staging, outcome.python, b.env.pip)
+        outcome = install_pip(staging, b.env.pip, installer=b.request.installer)
+        b.result.pip = {"installer": outcome.tool, "argv": outcome.argv, "seconds": round(outcome.seconds, 3)}
+        b.result.notes += [outcome.note] if outcome.note else []
+        b.result.notes += apply_trt_fixup(staging, outcome.python, b.env.pip, installer=outcome.tool)
         fix_staging_paths(staging, b.prefix)
 
 
@@ -252,5 +254,5 @@ def new_record(b: Build, lock_hash: str) -> EnvRecord:
         lock_file=str(r.lock_file), lock_hash=lock_hash, backend="rattler", stack=r.stack, packages=r.packages,
         channels=r.channels, host=host, machine=r.machine, envkit_version=__version__,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"), locked=request.locked,
-        install=b.install_stats, timings={k: round(v, 4) for k, v in b.timings.items()},
+        install=b.install_stats, pip=r.pip, timings={k: round(v, 4) for k, v in b.timings.items()},
     )

@@ -184,7 +184,8 @@ def purelib_of(python: Path, timeout: float = 120) -> Path:
 
 
 def apply_trt_fixup(
-    prefix: Path, python: Path, deps: Sequence[PipDep], *, timeout: float = 3600, run_in: Path | None = None
+    prefix: Path, python: Path, deps: Sequence[PipDep], *, timeout: float = 3600, run_in: Path | None = None,
+    installer: str = "uv",
 ) -> list[str]:
     """The fix-up for a bare ``tensorrt-cuNN-bindings==V`` in the pip section; returns notes for the result."""
     pin = bindings_pin(deps)
@@ -209,7 +210,7 @@ def apply_trt_fixup(
     options = [d for d in deps if d.option]
     try:
         tool, _, _ = run_installer(prefix, python, [*options, parse_pip_line(frontend), parse_pip_line("--no-deps")],
-                                   timeout=timeout, run_in=run_in)
+                                   timeout=timeout, run_in=run_in, installer=installer)
     except InstallError as exc:
         raise InstallError(
             f"TensorRT bindings fix-up: installing the frontend {frontend} (--no-deps) failed: {exc.message}",

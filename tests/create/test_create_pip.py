@@ -9,8 +9,6 @@ venv in its post-link script, so the whole create flow (staging, pip, shebang fi
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,8 +36,7 @@ def dep(raw: str) -> PipDep:
 
 def test_pip_argv_exact(tmp_path: Path) -> None:
     py = tmp_path / "bin/python"
-    tool, argv = pip_argv(py, [dep("numpy==1.26.4"), dep("--extra-index-url https://pypi.nvidia.com")], use_uv=False)
-    assert tool == "pip"
+    argv = pip_argv(py, [dep("numpy==1.26.4"), dep("--extra-index-url https://pypi.nvidia.com")], installer="pip")
     assert argv == [str(py), "-m", "pip", "install", "--no-input", "--disable-pip-version-check", "numpy==1.26.4",
                     "--extra-index-url", "https://pypi.nvidia.com"]
 
@@ -66,15 +63,7 @@ def test_no_python_in_env(tmp_path: Path) -> None:
 
 @pytest.fixture(params=["pip", "uv"])
 def installer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "pip":
-        monkeypatch.setenv("ENVKIT_PIP", "pip")
-        monkeypatch.setenv("PATH", os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
-                                                    if not (Path(p) / "uv").exists()))
-    else:
-        uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
-        if not Path(uv).exists():
-            pytest.skip("uv not installed")
-        monkeypatch.setenv("PATH", str(Path(uv).parent) + os.pathsep + os.environ["PATH"])
+    monkeypatch.setenv("ENVKIT_PIP", str(request.param))
     return str(request.param)
 
 
@@ -118,6 +107,8 @@ def test_create_with_pip_section_end_to_end(tmp_path: Path, envkit_settings: Set
     res = create_env(CreateRequest(file=env_file, name="pyenv", no_smoke=True), envkit_settings)
     assert res.status == "created" and "pip" in res.timings
     prefix = res.prefix
+    record = json.loads((prefix / "conda-meta" / "envkit.json").read_text())
+    assert record["pip"]["installer"] == "pip" and "six" in record["pip"]["argv"]  # the record says who installed
     r = subprocess.run([str(prefix / "bin/python"), "-c", "import six, sys; print(sys.prefix)"],
                        capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.strip() == str(prefix)
