@@ -24,6 +24,32 @@ from envkit.config import redact
 from envkit.fsutil import write_atomic
 
 USER_AGENT = "envkit"
+DEFAULT_TIMEOUT = 10.0  # seconds per connect and per read; $ENVKIT_HTTP_TIMEOUT overrides
+
+
+def http_timeout(default: float = DEFAULT_TIMEOUT) -> float:
+    """Seconds before a silent server is given up (connect, and each read): $ENVKIT_HTTP_TIMEOUT or ``default``."""
+    from envkit.limits import env_seconds
+
+    return env_seconds("ENVKIT_HTTP_TIMEOUT", default)
+
+
+def request(url: str, headers: dict[str, str]) -> urllib.request.Request:
+    """A GET for ``url``: credentials written in it (``https://user:pass@host/...``) travel as Basic
+    authentication, never as part of the host name (urllib reads ``user:pass@host`` as the host)."""
+    import base64
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return urllib.request.Request(url, headers=headers)
+    host = parts.hostname or ""
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    user = urllib.parse.unquote(parts.username or "")
+    password = urllib.parse.unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    clean = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return urllib.request.Request(clean, headers={**headers, "Authorization": f"Basic {token}"})
 
 
 @dataclass
@@ -52,10 +78,10 @@ class Fetched:
 class HttpCache:
     """Conditional GETs into ``cache_dir``: ``<sha>.body`` plus ``<sha>.meta.json`` per URL."""
 
-    def __init__(self, cache_dir: Path, *, offline: bool = False, timeout: float = 10.0) -> None:
+    def __init__(self, cache_dir: Path, *, offline: bool = False, timeout: float | None = None) -> None:
         self.dir = Path(cache_dir)
         self.offline = offline
-        self.timeout = timeout
+        self.timeout = http_timeout() if timeout is None else timeout
 
     def _paths(self, url: str, accept: str) -> tuple[Path, Path]:
         key = hashlib.sha256(f"{url}\n{accept}".encode()).hexdigest()[:32]
@@ -82,7 +108,7 @@ class HttpCache:
             headers["If-None-Match"] = meta["etag"]
         if meta.get("last_modified"):
             headers["If-Modified-Since"] = meta["last_modified"]
-        req = urllib.request.Request(url, headers=headers)
+        req = request(url, headers)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 data = resp.read()
@@ -100,8 +126,10 @@ class HttpCache:
                 cached.status = "not-modified"
                 return cached
             return Fetched(url, None, False, "missing", f"HTTP {exc.code} for {redact(url)}")
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        except (urllib.error.URLError, OSError, TimeoutError, ValueError) as exc:  # ValueError: a malformed URL
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+                reason = f"no answer within {self.timeout:g} s; $ENVKIT_HTTP_TIMEOUT sets the limit"
             cached.status = "unreachable"
             cached.error = f"channel unreachable: {redact(url)} ({reason})"
             if not meta:

@@ -77,15 +77,17 @@ class BundleReport:
         ]
 
 
-def _fetch(url: str, dest: Path, timeout: float = 60.0) -> None:
+def _fetch(url: str, dest: Path) -> None:
     src = local_path(url) if url.startswith("file://") else (Path(url) if "://" not in url else None)
     tmp = dest.with_name(dest.name + ".part")
     try:
         if src is not None:
             shutil.copyfile(src, tmp)
         else:
-            req = urllib.request.Request(url, headers={"User-Agent": "envkit-bundle"})
-            with urllib.request.urlopen(req, timeout=timeout) as resp, open(tmp, "wb") as fh:
+            from envkit.httpcache import http_timeout, request
+
+            req = request(url, {"User-Agent": "envkit-bundle"})
+            with urllib.request.urlopen(req, timeout=http_timeout(60.0)) as resp, open(tmp, "wb") as fh:
                 shutil.copyfileobj(resp, fh, 1 << 20)
         tmp.replace(dest)
     except OSError as exc:

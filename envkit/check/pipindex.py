@@ -27,7 +27,7 @@ class PipProject:
 class PipIndex:
     """PEP 691 (JSON) / PEP 503 (HTML) project pages, once per run, cached like repodata."""
 
-    def __init__(self, cache_dir: Path, *, offline: bool = False, timeout: float = 10.0) -> None:
+    def __init__(self, cache_dir: Path, *, offline: bool = False, timeout: float | None = None) -> None:
         self.http = HttpCache(Path(cache_dir) / "pip-index", offline=offline, timeout=timeout)
         self._memo: dict[tuple[str, str], PipProject] = {}
         self._guard = threading.Lock()

@@ -144,7 +144,7 @@ def _shape_problem(data: Any) -> str | None:
 class RepodataCache:
     """Fetch-once-per-run repodata for many threads; on-disk cache shared between runs."""
 
-    def __init__(self, cache_dir: Path, *, offline: bool = False, timeout: float = 10.0) -> None:
+    def __init__(self, cache_dir: Path, *, offline: bool = False, timeout: float | None = None) -> None:
         self.http = HttpCache(Path(cache_dir) / "repodata", offline=offline, timeout=timeout)
         self._entries: dict[tuple[str, str], Repodata] = {}
         self._locks: dict[tuple[str, str], threading.Lock] = {}
