@@ -84,7 +84,7 @@ class ExplainResult:
             render_diagnosis(console, d, i)
 
 
-def render_diagnosis(console: Console, d: Any, index: int | None = None) -> None:
+def render_diagnosis(console: Console, d: Any, index: int | None = None, *, line_numbers: bool = True) -> None:
     """One diagnosis, answer first: what failed, the cause, the fixes, the quoted lines, the source."""
     from rich.text import Text
 
@@ -98,7 +98,8 @@ def render_diagnosis(console: Console, d: Any, index: int | None = None) -> None
         console.print(Text("   fix:   ", style="green") + Text(f))
     times = f" ({d.count} times in all)" if d.count > len(d.lines) else ""
     for line, quote in zip(d.lines, d.quotes, strict=False):
-        console.print(Text(f"   line {line}{times}: ", style="dim") + Text(quote, style="dim"))
+        where = f"   line {line}{times}: " if line_numbers else "   from: "
+        console.print(Text(where, style="dim") + Text(quote, style="dim"))
         times = ""
     if d.sources:
         console.print(Text(f"   source: {d.sources[0]}", style="dim"))
@@ -333,5 +334,5 @@ def append_diagnoses(verb: str, failure: Any, settings: Settings | None, doc: An
     elif diagnoses and console is not None:
         console.print("envkit explain:", style="bold", highlight=False, markup=False)
         for i, d in enumerate(diagnoses, 1):
-            render_diagnosis(console, d, i)
+            render_diagnosis(console, d, i, line_numbers=False)
     return doc

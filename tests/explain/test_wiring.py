@@ -4,6 +4,8 @@ against the local test channel; the saved real solve logs are explained with the
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,19 @@ def test_failed_create_ends_with_the_diagnosis(trt_channel: Path, tmp_path: Path
     error_of(out, "create", exit_code=4)
     notes = [m for m in json.loads(out)["messages"] if m["level"] == "note"]
     assert any(m["code"] == "solve-cuda-constraint-too-old" and m["hint"] for m in notes), notes
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("nvidia-smi") is not None, reason="the driver layer passes on a GPU machine")
+def test_failed_smoke_ends_with_the_diagnosis(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A real smoke run (this test venv plays the environment; no GPU here) that fails its driver layer."""
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    (prefix / "conda-meta" / "envkit.json").write_text(json.dumps({"complete": True, "stack": {"cuda": "12.4"}}))
+    assert main(["smoke", "--prefix", str(prefix), "--python", sys.executable]) == 6
+    out = capsys.readouterr().out
+    tail = out[out.index("envkit explain:"):]
+    assert "a library of the NVIDIA driver is not found" in tail and "   from: " in tail
+    assert main(["smoke", "--prefix", str(prefix), "--python", sys.executable, "--json"]) == 6
+    notes = [m for m in json.loads(capsys.readouterr().out)["messages"] if m["level"] == "note"]
+    assert any(m["code"] == "driver-library-missing" for m in notes), notes
