@@ -19,6 +19,7 @@ import hashlib
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from envkit.config import load_config, redact
 from envkit.context import Settings
@@ -34,7 +35,7 @@ def create_env(request: CreateRequest, settings: Settings, reporter: Reporter | 
     from envkit.create.staging import env_lock, guard_target, recover, sigterm_as_interrupt
     from envkit.create.steps import Build, run_build
     from envkit.engine.channels import channels_for, mirrored_names
-    from envkit.engine.paths import lock_paths
+    from envkit.engine.paths import env_lock_paths, lock_paths
     from envkit.envfile import read_env_file
 
     t0 = time.perf_counter()
@@ -47,7 +48,8 @@ def create_env(request: CreateRequest, settings: Settings, reporter: Reporter | 
     config = load_config(settings)
     chans = channels_for(env.channels, request.channels, config)  # the one channel-and-mirror policy
     channels, mirrored = [c.url for c in chans], mirrored_names(chans)
-    lock_file, explicit_file = lock_paths(env_path)
+    own = request.prefix is None and name == (request.profile or env.name)
+    lock_file, explicit_file = lock_paths(env_path) if own else env_lock_paths(prefix)
     if request.locked and request.channels:
         raise InputError("--locked installs the lock's channels; --channel cannot be combined with it")
     if request.backend != "rattler":
@@ -70,7 +72,7 @@ def create_env(request: CreateRequest, settings: Settings, reporter: Reporter | 
             result.timings = {"total": time.perf_counter() - t0}
             return result
         build = Build(request, settings, result, env, spec_hash, channels, mirrored,
-                      request.offline or config.offline, reporter, timings)
+                      request.offline or config.offline, reporter, timings, lock_source=lock_paths(env_path)[0])
         run_build(build)
     timings["total"] = time.perf_counter() - t0
     result.timings = timings
@@ -121,6 +123,13 @@ def _target_path(request: CreateRequest, env_name: str | None, settings: Setting
     return name, validate_prefix(env_dir_for(name, settings))
 
 
+def _solved_for(machine: dict[str, Any] | None) -> tuple[Any, ...] | None:
+    """What a machine means to the solver: its platform and virtual packages (None when not recorded)."""
+    if not machine:
+        return None
+    return machine.get("platform"), tuple(machine.get("virtual_packages") or ())
+
+
 def _up_to_date(result: CreateResult, spec_hash: str, request: CreateRequest) -> bool:
     """True (and ``result`` filled from the record) when the environment is already what was asked for."""
     rec = read_record(result.prefix)
@@ -134,6 +143,8 @@ def _up_to_date(result: CreateResult, spec_hash: str, request: CreateRequest) ->
     except OSError:
         return False
     if request.host_file and rec.host.get("host_file") != request.host_file:
+        return False
+    if _solved_for(rec.machine) != _solved_for(result.machine):  # built for another machine: re-solve
         return False
     result.status = "up to date"
     result.stack = rec.stack

@@ -54,6 +54,7 @@ class Build:
     ahead: Any = None  # envkit.engine.cache.VerifyAhead, checking the cache while the solve runs
     stamper: Any = None  # envkit.engine.cache.CacheStamper
     install_stats: dict[str, Any] = field(default_factory=dict)
+    lock_source: Path | None = None  # the environment file's lock, which --locked reads when this has none
 
     @property
     def prefix(self) -> Path:
@@ -101,8 +102,10 @@ def run_build(b: Build) -> None:
     swap, staging = Swap(b.prefix), staging_dir(b.prefix)
     # the lock files depend only on the records: written on a worker thread while rattler installs
     assert b.result.explicit_file is not None
-    pending = PendingLock(b.records, b.target, b.channels, b.lock_file, b.result.explicit_file,
-                          write_lock=not b.request.locked)
+    lock, explicit = _staged(b.lock_file, b.prefix, staging), _staged(b.result.explicit_file, b.prefix, staging)
+    # --locked rewrites nothing, unless the lock came from the environment file for an environment of its own
+    pending = PendingLock(b.records, b.target, b.channels, lock, explicit,
+                          write_lock=not b.request.locked or lock != b.lock_file or not b.lock_file.is_file())
     try:
         install(b, staging)
         pip(b, staging)
@@ -124,22 +127,31 @@ def run_build(b: Build) -> None:
     swap.finish()
 
 
+def _staged(path: Path, prefix: Path, staging: Path) -> Path:
+    """A file inside the environment is written into the staging prefix (it is swapped in with it)."""
+    try:
+        return staging / path.relative_to(prefix)
+    except ValueError:
+        return path
+
+
 def read_lock(b: Build) -> None:
     """``--locked``: the records and target of the lock file, which must still match the environment file."""
     from envkit.engine.lockfile import lock_mismatches
     from envkit.engine.lockfile import read_lock as read_lock_file
 
+    source = b.lock_file if b.lock_file.is_file() or b.lock_source is None else b.lock_source
     with b.timed("lock"):
-        b.step("lock", str(b.lock_file))
-        if not b.lock_file.is_file():
-            raise InputError("no lock file to install from", file=str(b.lock_file),
+        b.step("lock", str(source))
+        if not source.is_file():
+            raise InputError("no lock file to install from", file=str(source),
                              hint="run envkit create without --locked first")
-        lock = read_lock_file(b.lock_file, channels=b.channels)
+        lock = read_lock_file(source, channels=b.channels)
         reasons = lock_mismatches(lock, b.env, b.channels)
         if reasons:
             raise InputError(
                 "the lock no longer matches the environment file:\n  " + "\n  ".join(reasons),
-                file=str(b.lock_file),
+                file=str(source),
                 hint="run `envkit create` without --locked to solve again and rewrite the lock",
             )
         b.records, b.target = lock.records, lock.target

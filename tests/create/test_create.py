@@ -30,6 +30,8 @@ def settings_with_env(s: Settings) -> Settings:
 
 
 def make_env(tmp_path: Path, channel: str, deps: list[str] | None = None, **kw: object) -> Path:
+    """The environment file whose own environment is "demo" (its lock lives next to it)."""
+    kw.setdefault("name", "demo")
     return env_yaml(tmp_path / "environment.yml", [channel], deps or ["tensorrt", "trt-tools"], **kw)  # type: ignore[arg-type]
 
 
@@ -210,7 +212,7 @@ def test_tokens_never_written(trt_channel: Path, tmp_path: Path, envkit_settings
     (root / "t" / "SECRET" / "ch").symlink_to(trt_channel)
     srv = channel_server(root)
     url = f"{srv.url}/t/SECRET/ch"
-    env = make_env(tmp_path, url)
+    env = make_env(tmp_path, url, name="tok")
     from envkit.cli import main
 
     assert main(["--project", str(envkit_settings.project_dir), "create", "--file", str(env), "--name", "tok",
@@ -225,6 +227,8 @@ def test_tokens_never_written(trt_channel: Path, tmp_path: Path, envkit_settings
     # and --locked from a redacted lock restores the token from the environment file
     res = create_env(req(env, name="tok2", locked=True), envkit_settings)
     assert res.status == "created"
+    own = Path(os.environ["CONDA_ENVS_PATH"]) / "tok2" / "conda-meta" / "envkit.lock"  # tok2's own lock
+    assert res.lock_file == own and "SECRET" not in own.read_text()
 
 
 def test_bad_env_file_exit_2(tmp_path: Path, envkit_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
