@@ -252,8 +252,11 @@ def q_needed_cuda(facts: Facts, ctx: Context) -> Facts:
     need = major_minor(need)
     out: Facts = {"cuda_needed": need}
     rel = m.cuda_release(need)
+    driver = _first(facts, "driver", "smi_driver", "machine_driver")
     if rel is not None and rel.min_driver.get("linux"):
-        out["cuda_ga_driver"] = rel.min_driver["linux"]
+        ga = rel.min_driver["linux"]
+        if not (driver and is_version(driver) and V(driver) >= V(ga)):  # never "upgrade" to what is there
+            out["cuda_ga_driver"] = ga
     later = sorted((r for r in m.cuda if V(r.version) >= V(need) and r.min_driver.get("linux")), key=lambda r: V(r.version))
     if later and rel is None:
         out["cuda_next_release"] = later[0].version

@@ -131,7 +131,7 @@ def test_machine_and_environment_make_the_fix_specific(tmp_path: Path, capsys: p
     assert main(["explain", str(bare), "--host", str(h200_capture()), "--prefix", str(prefix), "--json"]) == 1
     d = data_of(capsys.readouterr().out, "explain", exit_code=1)["diagnoses"][0]
     assert d["id"] == "cuda-driver-insufficient"
-    assert f"driver {driver} runs CUDA up to {runnable.version}" in d["cause"]
+    assert f"driver {driver} runs CUDA up to {runnable.version} (matrix); CUDA {newer.version}" in d["cause"]
     assert f">= {newer.min_driver['linux']} (CUDA {newer.version}" in d["fix"][0]
     assert f"cuda-version={runnable.version}" in d["fix"][1]
     assert {"machine", "environment", "matrix"} <= set(d["used"])
