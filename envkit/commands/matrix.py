@@ -50,10 +50,12 @@ class MatrixSummary:
             cudas = [c.version for c in m.cuda_versions_for(t.cuda)]
             cc = " ".join(t.architectures) if t.architectures else f"{t.min_compute_capability}+"
             py = f"{t.python[0]}-{t.python[-1]}" if t.python else "-"
-            routes = ", ".join(f"{r.route}(cu{'/'.join(str(x) for x in r.cuda_majors)})" for r in t.routes)
+            mark = {"confirmed": "", "unconfirmed": "?", "expected-to-fail": "!"}
+            routes = ", ".join(f"{r.route}{mark.get(r.confidence, '')}(cu{'/'.join(str(x) for x in r.cuda_majors)})"
+                               for r in t.routes)
             cudnn = ("required " if t.cudnn_required else "optional ") + ",".join(t.cudnn_versions) if (
                 t.cudnn_required or t.cudnn_versions) else "-"
-            flag = (" *" if t.meta.unconfirmed or any(r.unconfirmed for r in t.routes) else "") + (
+            flag = (" *" if t.meta.unconfirmed or any(r.confidence != "confirmed" for r in t.routes) else "") + (
                 " (legacy)" if t.legacy else "")
             rows.append([t.version + flag, t.full_version, _ranges(cudas), cc, py, cudnn.strip(), routes])
         console.print(_table(console, "TensorRT", ["line", "full", "CUDA", "CC", "python", "cuDNN", "routes"], rows))
@@ -76,7 +78,8 @@ class MatrixSummary:
         jrow = [[j.version + (" *" if j.meta.unconfirmed else ""), j.l4t, j.tensorrt, j.cuda, j.cudnn or "-",
                  " ".join(j.compute_capabilities)] for j in m.jetpack]
         console.print(_table(console, "JetPack (Jetson)", ["JetPack", "L4T", "TensorRT", "CUDA", "cuDNN", "CC"], jrow))
-        console.print(f"{len(m.gpus)} GPU names, {len(m.precisions)} precisions; * = unconfirmed facts "
+        console.print(f"{len(m.gpus)} GPU names, {len(m.precisions)} precisions; * = unconfirmed facts; route? = unconfirmed route, "
+                      "route! = route expected to fail "
                       "(see `envkit matrix --json`)")
 
 
