@@ -256,6 +256,10 @@ def _ci_verbs(sub: Any) -> None:
                    help="solve against these channels instead of the files' (repeatable)")
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE (for CI)")
     p.add_argument("--offline", action="store_true", help="use only cached repodata and local channels")
+    p.add_argument("--list", action="store_true",
+                   help="print the (environment, target) jobs and their shards, check nothing (docs/ci.md)")
+    p.add_argument("--shard", metavar="I/N",
+                   help="run the I-th of N deterministic, balanced shares of the jobs (CI fan-out, docs/ci.md)")
     _add_json(p)
 
     p = _verb(sub, "mirror-check", "compare a mirror with upstream for the pinned packages",

@@ -93,10 +93,16 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                 pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    """A real listen backlog: the stdlib's default of 5 makes parallel downloads wait for SYN retries (1 s, 3 s)."""
+
+    request_queue_size = 128
+
+
 class ChannelServer:
     def __init__(self, root: Path) -> None:
         handler = functools.partial(_Handler, directory=str(root))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _Server(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()

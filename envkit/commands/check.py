@@ -123,17 +123,43 @@ class CheckResult:
         )
 
 
-def run(args: argparse.Namespace, settings: Settings) -> CheckResult:
+@dataclass
+class CheckJobs:
+    """``check --list``: the (environment, target) jobs, or one shard's share of them."""
+
+    jobs: list[dict[str, Any]]
+    shard: str | None = None
+    exit_code: int = int(ExitCode.OK)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"jobs": self.jobs, "shard": self.shard, "total": len(self.jobs)}
+
+    def messages(self) -> list[Message]:
+        return []
+
+    def render(self, console: Console) -> None:
+        for j in self.jobs:
+            console.print(f"{j['environment']}\t{j['target']}", markup=False, highlight=False)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> CheckResult | CheckJobs:
     from envkit.check.junit import write_junit
+    from envkit.check.shard import jobs, parse_shard, take
     from envkit.check.steps import CheckRun
     from envkit.check.units import assign_machines, select_units
     from envkit.config import load_config, redact
 
     start = time.perf_counter()
+    shard = parse_shard(args.shard) if getattr(args, "shard", None) else None
     config = load_config(settings)
     offline = bool(getattr(args, "offline", False) or config.offline)
     units = select_units(settings, list(args.names or []), bool(args.all), list(args.file or []))
     assign_machines(units, settings, list(args.target or []))
+    if shard is not None:
+        units = take(units, shard)
+    if getattr(args, "list", False):
+        return CheckJobs([{"environment": u.name, "file": str(u.env_path), "target": m.label}
+                          for u, m in jobs(units)], str(shard) if shard else None)
     workers = (settings.env or {}).get("ENVKIT_CHECK_WORKERS", "")
     checker = CheckRun(settings, config=config, channels=list(args.channel or []), offline=offline,
                       workers=int(workers) if workers.isdigit() and int(workers) > 0 else None)
