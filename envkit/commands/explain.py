@@ -143,7 +143,8 @@ def _open_input(path: str | None) -> tuple[str, BinaryIO]:
                              "envkit explain -- CMD ARGS")
         return "standard input", sys.stdin.buffer
     p = Path(path).expanduser()
-    usage = "envkit explain FILE | cmd 2>&1 | envkit explain - | envkit explain -- CMD ARGS"
+    usage = ("envkit explain FILE [NAME] | cmd 2>&1 | envkit explain - [NAME] | envkit explain [NAME] -- CMD ARGS "
+             "(the log comes first, the environment second)")
     try:
         st = p.stat()
     except FileNotFoundError:
