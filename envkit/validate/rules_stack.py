@@ -325,11 +325,18 @@ class Checker:
                 if dmaj not in majors:
                     self.add("error", d.line, "trt-cudnn-mismatch",
                              f"TensorRT {tr.version} needs cuDNN {', '.join(tested)} (matrix); {d.source} gives cuDNN "
-                             f"{d.version}", f"pin cudnn={tested[-1]}")
+                             f"{d.version}", self._cudnn_pin_hint(d, tested[-1]))
                 elif V(d.version) < V(lowest):
                     self.add("warning", d.line, "trt-cudnn-mismatch",
-                             f"TensorRT {tr.version} was tested with cuDNN {', '.join(tested)}; cuDNN {d.version} is "
-                             "older than that", f"pin cudnn={tested[-1]}")
+                             f"TensorRT {tr.version} lists cuDNN {', '.join(tested)} (matrix); cuDNN {d.version} is "
+                             "older than that", self._cudnn_pin_hint(d, tested[-1]))
+
+    @staticmethod
+    def _cudnn_pin_hint(d: Evidence, version: str) -> str:
+        """The pin in the file's own terms: pip's nvidia-cudnn-cuNN==X.Y.* or conda's cudnn=X.Y."""
+        if d.manager == "pip":
+            return f"pin {d.package}=={version}.*"
+        return f"pin cudnn={version}"
 
     def _cudnn_for_cuda_hint(self, cuda: str) -> str | None:
         ok = [c.version for c in by_version(self.m.cudnn) if _safe_in(c.cuda, cuda)]
