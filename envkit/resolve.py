@@ -159,6 +159,10 @@ def _platform_for(prof: Profile, host: HostInfo | None) -> str:
         return "linux-aarch64"
     if arch in ("x86_64", "amd64"):
         return "linux-64"
+    from envkit.host.kinds import grace_superchip
+
+    if host is not None and grace_superchip([g.name for g in host.gpus]):
+        return "linux-aarch64"
     return prof.platforms[0] if prof.platforms else "linux-64"
 
 

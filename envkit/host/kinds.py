@@ -36,6 +36,15 @@ class Kind:
         return self.kind in (WSL2, WINDOWS)
 
 
+_GRACE = re.compile(r"\b(GB10|GH200|GB200|GB300)\b", re.I)
+
+
+def grace_superchip(gpu_names: list[str]) -> bool:
+    """Every GPU is half of a Grace superchip (DGX Spark's GB10, GH200, GB200, GB300): the CPU is Arm (aarch64,
+    SBSA), whatever platform a capture without CPU facts would otherwise be assumed to be."""
+    return bool(gpu_names) and all(_GRACE.search(n) for n in gpu_names)
+
+
 def l4t_from_release_file(text: str) -> str | None:
     """``# R36 (release), REVISION: 4.3, GCID: ...`` -> "36.4.3"."""
     m = _L4T.search(text)

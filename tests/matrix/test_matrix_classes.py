@@ -51,6 +51,13 @@ def test_dgx_spark_gets_a_stack(m: Matrix, tmp_path: Path, settings: Settings) -
     assert res.chosen is not None, [r.reasons for r in res.rejected][:3]
     assert m.tensorrt_release(res.chosen.tensorrt).arch_verdict("12.1") == "supported"  # type: ignore[union-attr]
     assert m.tensorrt_release("10.13").arch_verdict("12.1") == "too-new"  # type: ignore[union-attr]  # before 10.14
+    # a capture carries no CPU facts: the GB10 is half of a Grace superchip, so the routes must deliver aarch64
+    bare = HostInfo("capture", "spark", None, "580.95.05", "13.0", [Gpu(0, "NVIDIA GB10", cc)])
+    res2 = resolve_profile(load_profile("trt-yolo", settings), m, bare)
+    assert res2.chosen is not None
+    use = next(u for u in m.tensorrt_release(res2.chosen.tensorrt).routes  # type: ignore[union-attr]
+               if u.route == res2.chosen.route)
+    assert use.delivers(int(res2.chosen.cuda.split(".")[0]), "linux-aarch64")
 
 
 def test_fp8_on_h100_refused_with_trt8_accepted_later(m: Matrix, tmp_path: Path, settings: Settings) -> None:
