@@ -176,3 +176,15 @@ def test_cuda_10_1_on_a_410_driver_is_an_error(m: Matrix) -> None:
     # the same driver runs CUDA 10.0 (410.48): no driver finding
     r2 = validate_env(parse_env_text("dependencies:\n  - cudatoolkit=10.0\n", "e.yml", lenient=True), m, host)
     assert not [f for f in r2.findings if f.code.startswith("driver")]
+
+
+def test_aarch64_server_never_gets_a_release_without_aarch64_wheels(m: Matrix, tmp_path: Path,
+                                                                   settings: Settings) -> None:
+    # tensorrt-cu12-bindings has linux-aarch64 wheels only for 10.5.0-10.13.0.35 (PyPI JSON): 10.3 has none
+    gh200 = HostInfo("capture", "gh200", None, "580.95.05", "13.0", [Gpu(0, "NVIDIA GH200 480GB", "9.0")])
+    res = resolve_profile(profile(tmp_path, settings, 'tensorrt: "10.3"\n'), m, gh200)
+    assert res.chosen is None
+    reasons = [x for r in res.rejected for x in r.reasons]
+    assert any("no linux-aarch64 build of TensorRT 10.3 for CUDA 12" in x for x in reasons), reasons[:4]
+    ok = resolve_profile(profile(tmp_path, settings, 'tensorrt: "10.12"\n'), m, gh200)
+    assert ok.chosen is not None and ok.chosen.tensorrt.startswith("10.12")
