@@ -64,6 +64,10 @@ PYPI_ONLY = {
 # (pytorch-cuda=X pairs only with the pytorch channel's builds)
 PYTORCH_CHANNEL_LAST = "2.5.1"
 PYTORCH_CHANNEL_SOURCE = "https://github.com/pytorch/pytorch/issues/138506"
+# every pytorch-cuda release the pytorch channel published (1.13: 11.6/11.7; 2.0: 11.7/11.8; 2.1-2.3: 11.8/12.1;
+# 2.4-2.5: 11.8/12.1/12.4)
+PYTORCH_CUDA_VERSIONS = ("11.6", "11.7", "11.8", "12.1", "12.4")
+PYTORCH_CUDA_SOURCE = "https://anaconda.org/pytorch/pytorch-cuda/files"
 
 # defaults' `free` channel was dropped from `defaults` in conda 4.7 (2019)
 FREE_CHANNEL_SOURCE = "https://docs.conda.io/projects/conda/en/latest/user-guide/configuration/free-channel.html"

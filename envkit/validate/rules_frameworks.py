@@ -44,14 +44,26 @@ def _pytorch_channel(c: Checker) -> None:
     torch = next((d for d in c.env.conda if d.name.lower() == "pytorch"), None)
     if pcuda is None or torch is None:
         return
-    pinned = _v(torch.exact_or_prefix)
+    want = _v(pcuda.exact_or_prefix)
+    if want is not None and not any(V(x).release == want.release[:2] for x in facts.PYTORCH_CUDA_VERSIONS):
+        c.add("error", pcuda.line, "pytorch-cuda-channel-ended",
+              f"{pcuda.raw.strip()}: the pytorch channel published pytorch-cuda "
+              f"{', '.join(facts.PYTORCH_CUDA_VERSIONS)} only ({facts.PYTORCH_CUDA_SOURCE}): no solve exists",
+              "for a newer CUDA take pytorch from conda-forge (cuda-version=X pins its CUDA) or from pip")
+    pinned = _v(torch.exact_or_prefix) or _lower_bound(torch.version)
     if pinned is not None and pinned > V(facts.PYTORCH_CHANNEL_LAST):
         c.add("error", torch.line, "pytorch-cuda-channel-ended",
               f"{torch.raw.strip()} with {pcuda.raw.strip()} (line {pcuda.line}): `pytorch-cuda` pairs only with "
               f"the pytorch channel's builds, and that channel stopped at {facts.PYTORCH_CHANNEL_LAST} "
               f"({facts.PYTORCH_CHANNEL_SOURCE}): no solve exists",
-              f"pin pytorch<={facts.PYTORCH_CHANNEL_LAST} with pytorch-cuda, or take pytorch {torch.exact_or_prefix} "
-              "from conda-forge (its CUDA builds follow cuda-version) or from pip")
+              f"pin pytorch<={facts.PYTORCH_CHANNEL_LAST} with pytorch-cuda, or take pytorch "
+              f"{(torch.version or '').strip()} from conda-forge (its CUDA builds follow cuda-version) or from pip")
+
+
+def _lower_bound(spec: str | None) -> Version | None:
+    """The lowest version a `>=X` / `>X` conda spec admits (None for anything else)."""
+    m = re.fullmatch(r"\s*>=?\s*([0-9][0-9.]*)\s*(?:,.*)?", spec or "")
+    return _v(m.group(1)) if m else None
 
 
 def _conda_unpinned(c: Checker) -> None:

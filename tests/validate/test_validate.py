@@ -338,3 +338,15 @@ def test_name_that_is_a_path_and_a_build_for_another_python() -> None:
         ("warning", 1, "name-is-path"),  # micromamba refuses a name with a path separator
         ("error", 5, "build-python-mismatch"),  # a py311 build in a Python 3.10 file cannot be installed
     ]
+
+
+def test_pytorch_cuda_beyond_the_pytorch_channel() -> None:
+    # written as in a public project's docs: pytorch>=2.10.0 and pytorch-cuda=13.0 from the pytorch+nvidia channels
+    text = ("channels: [pytorch, nvidia, conda-forge]\ndependencies:\n  - python=3.11\n  - pytorch>=2.10.0\n"
+            "  - pytorch-cuda=13.0\n")
+    r = check(text)
+    found = [(f.severity, f.line, f.code) for f in r.findings if f.code == "pytorch-cuda-channel-ended"]
+    assert found == [("error", 4, "pytorch-cuda-channel-ended"),  # the channel's last pytorch is 2.5.1
+                     ("error", 5, "pytorch-cuda-channel-ended")]  # and it never had a pytorch-cuda 13.0
+    ok = check("channels: [pytorch, nvidia]\ndependencies:\n  - python=3.10\n  - pytorch=2.3.*\n  - pytorch-cuda=12.1\n")
+    assert "pytorch-cuda-channel-ended" not in ok.codes()
