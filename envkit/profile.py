@@ -16,6 +16,7 @@ Schema (schema_version 1)::
     pip_indexes: [pypi]           # pip indexes the environment may use (names from matrix.yaml or URLs)
     conda: [numpy, onnx]          # extra conda packages
     pip: [onnxruntime-gpu]        # extra pip packages
+    pip_options: forbid           # refuse pip options (--index-url, --trusted-host, -e ...) in pip: (default allow)
     targets: ["linux-64:driver=535.104.05"]   # machines `envkit check --all` checks
 """
 
@@ -48,6 +49,7 @@ KEYS = [
     "pip_indexes",
     "conda",
     "pip",
+    "pip_options",
     "targets",
 ]
 
@@ -130,6 +132,7 @@ def parse_profile(path: Path, name: str | None = None) -> Profile:
                 or f"known: {', '.join(PLATFORMS)}",
                 ("platforms", i),
             )
+    _pip_policy(r)
     ngc = r.get("ngc", str)
     if ngc is not None and r.has("tensorrt"):
         raise r.fail("'ngc' pins the whole stack; drop 'tensorrt' or 'ngc'", path=("ngc",))
@@ -153,6 +156,18 @@ def parse_profile(path: Path, name: str | None = None) -> Profile:
         lines={str(k[0]): v for k, v in doc.lines.items() if len(k) == 1},
     )
     return prof
+
+
+def _pip_policy(r: Reader) -> None:
+    """``pip_options: forbid``: no pip option (an entry starting with '-') in ``pip:``."""
+    policy = r.get("pip_options", str, "allow")
+    if policy not in ("allow", "forbid"):
+        raise r.fail(f"pip_options must be 'allow' or 'forbid', got {policy!r}", path=("pip_options",))
+    if policy == "forbid":
+        for i, entry in enumerate(r.str_list("pip")):
+            if entry.strip().startswith("-"):
+                raise r.fail(f"pip option {entry.strip()[:80]!r} in a profile that forbids pip options",
+                             "remove it, or set pip_options: allow", ("pip", i))
 
 
 def profile_paths(settings: Settings) -> dict[str, Path]:

@@ -205,12 +205,15 @@ def pip(b: Build, staging: Path) -> None:
     """The ``pip:`` section, then its fix-ups (TensorRT bindings; staging paths -> the final prefix)."""
     if not b.env.pip:
         return
+    from envkit.config import redact_text
     from envkit.create.pipstep import install_pip
     from envkit.create.staging import fix_staging_paths
     from envkit.create.trt_fixup import apply_trt_fixup
 
     with b.timed("pip"):
-        b.step("pip", ", ".join(d.raw for d in b.env.pip if not d.option))
+        options = [redact_text(d.option) for d in b.env.pip if d.option]  # said before pip runs with them
+        b.step("pip", ", ".join(d.raw for d in b.env.pip if not d.option)
+               + (f" (options: {' '.join(options)})" if options else ""))
         outcome = install_pip(staging, b.env.pip, installer=b.request.installer)
         b.result.pip = {"installer": outcome.tool, "argv": outcome.argv, "seconds": round(outcome.seconds, 3)}
         b.result.notes += [outcome.note] if outcome.note else []

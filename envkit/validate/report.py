@@ -28,7 +28,7 @@ from envkit.validate.evidence_model import Finding
 from envkit.validate.rules_cuda import cuda_rules
 from envkit.validate.rules_frameworks import framework_rules
 from envkit.validate.rules_host import host_rules
-from envkit.validate.rules_hygiene import hygiene, packaging, unpinned
+from envkit.validate.rules_hygiene import hygiene, packaging, pip_options, unpinned
 from envkit.validate.rules_read import platform_vs_host, python_eol, read_rules
 from envkit.validate.rules_stack import Checker
 
@@ -39,7 +39,7 @@ __all__ = ["Finding", "ValidateReport", "validate_env"]
 
 _SEV_ORDER = {"error": 0, "warning": 1, "info": 2}
 _RULES = (cuda_rules, Checker.trt_rules, Checker.cudnn_rules, Checker.python_rules, unpinned, packaging,
-          hygiene, read_rules, framework_rules)
+          hygiene, pip_options, read_rules, framework_rules)
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Pinning, packaging and hygiene rules of ``envkit validate`` (no compatibility facts needed).
 
 Codes: unpinned-critical, pip-stub-needs-nvidia-index, deprecated-package, onnxruntime-gpu-cuda,
-conda-pip-duplicate, channel-none, prefix-set. Each rule takes the checker
+conda-pip-duplicate, channel-none, prefix-set, pip-index-option, pip-option. Each rule takes the checker
 (``envkit.validate.evidence.RuleContext``).
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlparse
 
+from envkit.config import redact_text as redact
 from envkit.envfile import EnvFile
 from envkit.validate.evidence_model import CUDA, CUDNN, TRT, RuleContext, of
 from envkit.versions import V
@@ -119,6 +120,34 @@ def packaging(ctx: RuleContext) -> None:
             ctx.add("info", ort[0].line, "onnxruntime-gpu-cuda",
                     f"{ort[0].raw.strip()} needs the {missing} libraries at run time and does not bring them; "
                     f"this environment provides no {missing}", _ort_hint(ort[0].pinned_version))
+
+
+_INDEX_OPTIONS = ("--index-url", "-i", "--extra-index-url", "--find-links", "-f", "--trusted-host", "--no-index")
+_LOCAL_OPTIONS = ("-e", "--editable", "-r", "--requirement", "-c", "--constraint")
+
+
+def pip_options(ctx: RuleContext) -> None:
+    """Every option in the pip section is a finding: create passes it to pip as it is. Index and trust options
+    decide where code comes from (a warning; the extra indexes the matrix names for NVIDIA and PyTorch are fine);
+    -e, -r, -c and local paths are reported by pip-unseen."""
+    known = {urlparse(u).netloc for u in ctx.m.pip_indexes.values() if u} | {"download.pytorch.org"}
+    for d in ctx.env.pip:
+        text = (d.option or "").strip()
+        if not text:
+            continue  # requirements and local paths (pip-unseen says what validate cannot see in those)
+        flag, _, value = text.replace("=", " ", 1).partition(" ")
+        value = value.strip().strip("'\"")
+        if flag in _INDEX_OPTIONS:
+            host = urlparse(value).hostname or redact(value)
+            if flag in ("--extra-index-url", "--find-links", "-f") and host in known:
+                continue  # the indexes the matrix names for NVIDIA's and PyTorch's wheels
+            what = ("turns off TLS verification for" if flag == "--trusted-host"
+                    else "replaces PyPI with" if flag in ("--index-url", "-i")
+                    else "stops pip from using any index" if flag == "--no-index" else "lets pip install from")
+            ctx.add("warning", d.line, "pip-index-option", f"{redact(text)}: {what} {host or 'the given place'}",
+                    "keep it only if you trust that index; a profile can forbid pip options (pip_options: forbid)")
+        elif flag not in _LOCAL_OPTIONS:  # -e, -r, -c: pip-unseen reports what validate cannot see in them
+            ctx.add("info", d.line, "pip-option", f"{redact(text)}: passed to pip as it is", "")
 
 
 def _ort_hint(version: str | None) -> str:

@@ -136,6 +136,7 @@ EXPECTED: dict[str, Expected] = {
         ("warning", 234, "cuda-minor-mismatch"),  # cuda126 builds in cuda-version=12.8: runs by minor compat
         ("error", 311, "python-version-conflict"),  # python=3.12.2 and cpython=3.12.10
         ("warning", 391, "pre-release"),  # protobuf==6.31.0rc1
+        ("warning", 396, "pip-index-option"),  # -i https://pypi.tuna.tsinghua.edu.cn/simple replaces PyPI
         ("info", 397, "prefix-set"),  # prefix: line
     ],
     "cxzandy__A-visual-control-program__environment_jetson.yml": [
@@ -172,6 +173,8 @@ EXPECTED: dict[str, Expected] = {
         ("info", None, "platform-specific"),  # the file name says Windows
     ],
     "nv-morpheus__Morpheus__conda_environments_all_cuda-128_arch-x86_64.yaml": [
+        ("warning", 136, "pip-index-option"),  # --find-links https://data.dgl.ai/...
+        ("warning", 137, "pip-index-option"),  # --find-links https://data.dgl.ai/... (cu124)
         ("warning", 155, "cuda-minor-mismatch"),  # torch 2.4.0+cu124 in a cuda-version=12.8 environment
     ],
     "polimi-ispl__GAN-image-detection__environment.yml": [
@@ -198,6 +201,7 @@ EXPECTED: dict[str, Expected] = {
     ],
     "talmo__gpuhackathon-sleap__tensorrt_environment.yml": [
         ("warning", 4, "eol-python"),  # python=3.6
+        ("warning", 7, "pip-index-option"),  # --extra-index-url https://pypi.ngc.nvidia.com (NGC's old index)
         ("warning", 8, "deprecated-package"),  # nvidia-pyindex
         ("warning", 10, "deprecated-package"),  # nvidia-tensorrt (the old NGC name)
         ("warning", 10, "eol-tensorrt"),  # TensorRT 7.2.3.4: a legacy matrix record, never proposed
