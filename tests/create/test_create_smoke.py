@@ -17,14 +17,17 @@ from envkit.cli import main
 PY = f"{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
 
 
+WRONG = "3.9.99"  # a python package whose bin/python is not the version it claims: the python layer fails
+
+
 @pytest.fixture(scope="module")
 def channel_with_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    python = PackageSpec(
-        "python", PY, build="h0_envkit_test",
+    pythons = [PackageSpec(
+        "python", version, build="h0_envkit_test",
         files={"bin/python": f'#!/bin/sh\nexec "{sys.executable}" "$@"\n'},
         executables=("bin/python",),
-    )
-    return build_channel(tmp_path_factory.mktemp("py-channel") / "channel", [*trt_stack(), python])
+    ) for version in (PY, WRONG)]
+    return build_channel(tmp_path_factory.mktemp("py-channel") / "channel", [*trt_stack(), *pythons])
 
 
 def create(env: Path, *extra: str) -> tuple[int, dict]:
@@ -40,13 +43,14 @@ def create(env: Path, *extra: str) -> tuple[int, dict]:
 def test_failing_smoke_never_replaces_the_working_env(channel_with_python: Path, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "12.4")
-    env = env_yaml(tmp_path / "environment.yml", [file_url(channel_with_python)], [f"python={PY}", "tensorrt"])
+    env = env_yaml(tmp_path / "environment.yml", [file_url(channel_with_python)], [f"python={WRONG}", "tensorrt"])
     prefix = Path(os.environ["CONDA_ENVS_PATH"]) / "smoky"
 
-    # first build: no GPU here, so the needed driver/CUDA/TensorRT layers fail inside the staging prefix
+    # first build: its python layer fails inside the staging prefix (the GPU layers, with no GPU here,
+    # are not the environment's failures)
     code, err = create(env)
     assert code == 6, err
-    assert err["code"] == "SmokeError" and "smoke" in err["text"] and "driver: " in err["text"]
+    assert err["code"] == "SmokeError" and "python: " in err["text"] and "driver: " not in err["text"]
     assert not prefix.exists(), "a build whose smoke test failed must not appear as an environment"
     assert not [p for p in prefix.parent.iterdir() if p.name.startswith(".smoky") and not p.name.endswith(".envkit.lock")], "staging left behind"
 
@@ -63,3 +67,25 @@ def test_failing_smoke_never_replaces_the_working_env(channel_with_python: Path,
     # the same environment, smoke-tested on its own: the payload ran with the environment's python
     code = main(["smoke", "--prefix", str(prefix), "--json"])
     assert code == 6
+
+
+def test_no_gpu_here_the_gpu_layers_are_not_the_environments_failures(channel_with_python: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: create said "the smoke test will skip the GPU layers" on a machine without a GPU, then
+    failed on exactly those layers. Python is proven here; the GPU layers are named, with the command that
+    proves them on the machine the environment was built for."""
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "12.4")
+    env = env_yaml(tmp_path / "environment.yml", [file_url(channel_with_python)], [f"python={PY}", "tensorrt"])
+    code, data = create(env)
+    assert code == 0, data
+    assert data["smoke"]["passed"] is False and "driver" in data["smoke"]["failed"]
+    import io
+    from contextlib import redirect_stdout
+
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        assert main(["create", "--file", str(env), "--name", "smoky", "--force", "--json"]) == 0
+    from envelope import notes_of
+
+    (note,) = [n for n in notes_of(buf.getvalue(), "create") if n.startswith("smoke: ")]
+    assert "this machine has no GPU, so driver" in note and note.endswith("envkit smoke smoky")
