@@ -69,6 +69,7 @@ _LOCAL_JAX = re.compile(r"^\+cuda(?P<cu>\d{2,3})(?:\.cudnn(?P<dnn>\d{2,3}))?$") 
 _NAME_CUDA_VERSION = re.compile(r"^[a-z0-9][a-z0-9_.-]*?-cuda(?P<v>\d+\.\d+)$")
 _NAME_CUDA_MAJOR = re.compile(r"^[a-z0-9][a-z0-9_.]*-cuda(?P<cu>\d{2})(?:-[a-z0-9-]+)?$")
 _SELECTOR_PKG = re.compile(r"^cuda(?P<cu>\d{2,3})$")
+_EXTRA_CUDA = re.compile(r"\[[^\]]*\bcuda(?P<cu>\d{2})(?:_[a-z]+)?\b[^\]]*\]")
 _BRACKET_CUDA = re.compile(r"\[\s*cuda(?P<cu>\d{2,3})\s*\]\s*$")
 _CPU_BUILD = re.compile(r"(?:^|[_\-.*])cpu(?:$|[_\-.*])")
 _BUILD_CUDA = re.compile(r"(?:^|[_\-.*])cuda_?(?P<v>\d+(?:\.\d+)+|\d{2,3})(?=$|[_a-z\-*])")
@@ -270,6 +271,10 @@ def _from_pip(dep: PipDep, env: EnvFile, torch_tagged: bool) -> Iterable[Evidenc
                 yield _pip_ev(CUDNN, dep, "local-tag", version=cu_digits(jm.group("dnn")), pinned=True)
             return
     yield from framework_default(dep, env, version)
+    m = _EXTRA_CUDA.search(dep.raw.split(";")[0])
+    if m:  # jax[cuda12], jax[cuda12_pip]: the extra names the CUDA major of the wheels it pulls
+        yield _pip_ev(CUDA, dep, "name", major=int(m.group("cu")))
+        return
     m = _NAME_CUDA_MAJOR.match(name)
     if m and not _PIP_CUPY.match(name):
         yield _pip_ev(CUDA, dep, "name", major=int(m.group("cu")))

@@ -50,6 +50,11 @@ def cuda_rules(c: Checker) -> None:
         if e.major is not None and e.origin != "trt-suffix":  # TensorRT's own CUDA: trt-cuda-mismatch
             by_major.setdefault(e.major, []).append(e)
     main = c.cuda.major if c.cuda is not None and c.cuda.major is not None else None
+    if len(by_major) > 1 and c.tr is not None and c.trt is not None:
+        # a TensorRT release built for one CUDA major only (8.5: CUDA 11) sides with that major
+        majors = {r.major for r in c.m.cuda if _in(c.tr.cuda, r.version)}
+        if len(majors) == 1 and (m := majors.pop()) in by_major:
+            by_major[m].append(c.trt)
     if len(by_major) > 1:
         _major_conflict(c, by_major, main)
     else:

@@ -350,3 +350,14 @@ def test_pytorch_cuda_beyond_the_pytorch_channel() -> None:
                      ("error", 5, "pytorch-cuda-channel-ended")]  # and it never had a pytorch-cuda 13.0
     ok = check("channels: [pytorch, nvidia]\ndependencies:\n  - python=3.10\n  - pytorch=2.3.*\n  - pytorch-cuda=12.1\n")
     assert "pytorch-cuda-channel-ended" not in ok.codes()
+
+
+def test_cuda_extras_and_tensorrt_side_in_a_major_conflict() -> None:
+    # jax[cuda12_pip] and tensorflow[and-cuda] 2.15 (a CUDA 12.2 build) against cudatoolkit 11.8 and TensorRT 8.5,
+    # whose only build is CUDA 11: one error, and its hint keeps the side TensorRT can live on
+    text = ("channels: [conda-forge]\ndependencies:\n  - python=3.10\n  - cudatoolkit=11.8\n  - pip\n  - pip:\n"
+            "    - jax[cuda12_pip]==0.4.30\n    - tensorflow[and-cuda]==2.15.1\n    - tensorrt==8.5.3.1\n")
+    r = check(text, load_matrix(ROOT / "matrix.yaml"))
+    conflicts = [f for f in r.findings if f.code == "cuda-major-conflict"]
+    assert [(f.severity, f.line) for f in conflicts] == [("error", 7)]
+    assert "tensorrt==8.5.3.1" in conflicts[0].message and (conflicts[0].hint or "").startswith("keep CUDA 11")
