@@ -38,19 +38,19 @@ else:  # pragma: no cover
 
 DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org"
 
-_TOKEN = re.compile(r"/t/[^/]+/")
+_TOKEN = re.compile(r"""/t/[^/\s"']+(?=[/\s"')\]]|$)""")
 _USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*://)[^/@\s]+@")
 
 
 def redact(url: str) -> str:
     """``https://u:p@h/t/SECRET/c`` -> ``https://***@h/t/***/c``. Safe on any string."""
-    text = _TOKEN.sub("/t/***/", str(url))
+    text = _TOKEN.sub("/t/***", str(url))
     return _USERINFO.sub(r"\1***@", text)
 
 
 def redact_text(text: str) -> str:
     """Redact every URL-looking token inside a free text (error messages, solver output)."""
-    text = _TOKEN.sub("/t/***/", text)
+    text = _TOKEN.sub("/t/***", text)
     return re.sub(r"([a-zA-Z][a-zA-Z0-9+.\-]*://)[^/@\s]+@", r"\1***@", text)
 
 

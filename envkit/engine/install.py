@@ -156,6 +156,7 @@ def install(
             raise install_error(exc, records, prefix)
         raise
     stats.seconds = time.perf_counter() - start
+    redact_prefix_records(Path(prefix))
     if not isinstance(bridge, _ProgressBridge):  # fresh prefix: every operation linked a package
         stats.linked = stats.operations
     if stats.post_link_failures:
@@ -164,6 +165,34 @@ def install(
             hint="the package's link script exited non-zero; the environment was not swapped in",
         )
     return stats
+
+
+def redact_prefix_records(prefix: Path) -> int:
+    """Rewrite the ``url`` (and ``channel``) of every ``conda-meta/<pkg>.json`` rattler wrote with credentials
+    (``user:password@``, ``/t/TOKEN/``) redacted: a secret in a channel URL never stays on disk. Returns how many
+    records were rewritten. rattler needs neither field again (it matches installed packages by name, version,
+    build and hashes)."""
+    import json
+
+    from envkit.config import redact
+    from envkit.fsutil import write_atomic
+
+    changed = 0
+    for f in sorted((prefix / "conda-meta").glob("*.json")):
+        try:
+            text = f.read_text(encoding="utf-8")
+            if "@" not in text and "/t/" not in text:
+                continue
+            data = json.loads(text)
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        new = {k: redact(v) if k in ("url", "channel") and isinstance(v, str) else v for k, v in data.items()}
+        if new != data:
+            write_atomic(f, json.dumps(new, indent=2) + "\n")
+            changed += 1
+    return changed
 
 
 def disk_full(where: Path) -> DiskFullError:
