@@ -161,6 +161,7 @@ def _from_disk_cache(p: Path, check: bool) -> Document | None:
 def _to_disk_cache(p: Path, check: bool, doc: Document) -> None:
     import json
 
+    from envkit.errors import WriteError
     from envkit.fsutil import write_atomic
 
     f = _disk_cache_file(p, check)
@@ -168,7 +169,7 @@ def _to_disk_cache(p: Path, check: bool, doc: Document) -> None:
         payload = {"data": doc.data, "lines": [[list(k), v] for k, v in doc.lines.items()]}
         try:
             write_atomic(f, json.dumps(payload, separators=(",", ":")))
-        except (OSError, TypeError, ValueError):  # a read-only cache or a value JSON cannot hold: no cache
+        except (OSError, WriteError, TypeError, ValueError):  # an unwritable cache or a value JSON cannot hold
             pass
 
 
