@@ -27,11 +27,13 @@ def is_version(text: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def spec(text: str) -> SpecifierSet:
-    """A version range: a PEP 440 specifier set (">=12.0,<12.7") or a plain version ("11.8" means ==11.8.*)."""
+    """A version range: a PEP 440 specifier set (">=12.0,<12.7") or a plain version, which names every release it
+    is a prefix of ("11.8" means ==11.8.*, "10.13.2" takes in 10.13.2.6); a local or post version stays exact."""
     t = str(text).strip()
     if t and (t[0].isdigit()):
-        V(t)  # validate
-        return SpecifierSet(f"=={t}.*" if t.count(".") < 2 else f"=={t}")
+        v = V(t)  # validate
+        exact = v.is_postrelease or v.is_devrelease or v.is_prerelease or v.local is not None
+        return SpecifierSet(f"=={t}" if exact else f"=={t}.*")
     try:
         return SpecifierSet(t)
     except InvalidSpecifier:

@@ -22,8 +22,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize(("argv", "expect"), [
     (("--gpu", "RTX 5090"), "RTX 5090: compute capability 12.0; TensorRT 10.8 … 11.4; CUDA 12.8 …"),
     (("--gpu", "NVIDIA GB10"), "compute capability 12.1; TensorRT 10.14 … 11.4"),
-    (("--trt", "10.13"), "TensorRT 10.13.3 (10.13.3.9, 10.13.2.6): CUDA 12.0 … 13.0"),
-    (("--trt", "10.13.3.9.post1"), "TensorRT 10.13.3 (10.13.3.9, 10.13.2.6)"),
+    (("--trt", "10.13"), "TensorRT 10.13.3 (10.13.3.9): CUDA 12.0 … 13.0"),
+    (("--trt", "10.13.3.9.post1"), "TensorRT 10.13.3 (10.13.3.9)"),
+    (("--trt", "10.13.2.6"), "TensorRT 10.13.2 (10.13.2.6): CUDA 12.0 … 13.0"),
     (("--trt", "8.6"), "fp8 no"),
     (("--cuda", "12.4"), "CUDA 12.4: driver >= 550.54.14 (linux), 551.61 (windows); >= 525.60.13 with minor-version"),
     (("--cuda", "10.1"), "CUDA 10.1 [legacy]: driver >= 418.39 (linux), 418.96 (windows); no minor-version compat"),

@@ -16,6 +16,7 @@ from envkit.matrix.model import Matrix
 from envkit.profile import load_profile
 from envkit.resolve import resolve_profile
 from envkit.validate.report import validate_env
+from envkit.versions import in_any
 
 ROOT = Path(__file__).resolve().parents[2]
 SMI = ROOT / "tests" / "data" / "nvidia-smi"
@@ -108,10 +109,24 @@ def test_cuda_11_3_on_sm90_is_flagged_with_the_reason(m: Matrix) -> None:
     assert any(x.code == "gpu-too-new" and x.severity == "error" for x in r2.findings), r2.findings
 
 
-@pytest.mark.parametrize("spelling", ["10.13.2", "10.13.2.6", "10.13.3.9.post1", "10.13.3.9", "10.13"])
-def test_tensorrt_any_spelling(m: Matrix, spelling: str) -> None:
+@pytest.mark.parametrize(("spelling", "line"), [("10.13.2", "10.13.2"), ("10.13.2.6", "10.13.2"),
+                                               ("10.13.3.9.post1", "10.13.3"), ("10.13.3.9", "10.13.3"),
+                                               ("10.13", "10.13.3"), ("8.5.2", "8.5"), ("8.5.2.2", "8.5")])
+def test_tensorrt_any_spelling(m: Matrix, spelling: str, line: str) -> None:
     t = m.tensorrt_release(spelling)
-    assert t is not None and t.version == "10.13.3" and not any(11 in r.cuda_majors for r in t.routes)
+    assert t is not None and t.version == line
+    if line.startswith("10.13.") and line != "10.13.0":
+        assert not any(11 in r.cuda_majors for r in t.routes) and in_any(t.cuda, "13.0")
+
+
+def test_a_10_13_2_pin_resolves_and_cu12_with_cuda_11_is_flagged(m: Matrix, tmp_path: Path, settings: Settings) -> None:
+    h200 = read_capture(H200, cc_lookup=m.compute_capability_for)
+    res = resolve_profile(profile(tmp_path, settings, 'tensorrt: "10.13.2"\n'), m, h200)
+    assert res.chosen is not None and res.chosen.tensorrt == "10.13.2.6"
+    r = validate_env(parse_env_text("dependencies:\n  - cudatoolkit=11.8\n  - pip\n  - pip:\n    - tensorrt-cu12==10.13.2.6\n",
+                                    "e.yml", lenient=True), m, None)
+    errs = [f for f in r.findings if f.severity == "error"]
+    assert errs and any(f.code == "trt-cuda-mismatch" for f in errs), r.findings
 
 
 def test_every_pypi_ga_release_from_8_5_is_findable(m: Matrix) -> None:

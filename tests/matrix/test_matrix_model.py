@@ -248,7 +248,7 @@ def test_audit_tensorrt_versions_and_gpu_floors(m: Matrix) -> None:
     cu11 = [t.version for t in m.tensorrt if any(11 in r.cuda_majors for r in t.routes)]
     assert cu11[-1] == "10.13.0"  # tensorrt-cu11 ends at 10.13.0.35
     cu13 = [t.version for t in m.tensorrt if any(13 in r.cuda_majors for r in t.routes)]
-    assert cu13[0] == "10.13.3"  # tensorrt-cu13 starts at 10.13.2.6
+    assert cu13[0] == "10.13.2"  # tensorrt-cu13 starts at 10.13.2.6
     assert m.precision_floor("fp4") == "10.0"
 
 
