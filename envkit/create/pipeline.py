@@ -64,7 +64,11 @@ def create_env(request: CreateRequest, settings: Settings, reporter: Reporter | 
         conda_activate=request.prefix is None and in_conda_envs_dirs(prefix, settings),
     )
     spec_hash = hashlib.sha256(env_bytes).hexdigest()
-    prefix.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        prefix.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the folder for {prefix}: {exc.strerror or exc}",
+                         "give a --prefix under a writable folder (no file in the path)") from None
     with env_lock(prefix, request.lock_timeout), sigterm_as_interrupt():
         result.notes += recover(prefix)
         guard_target(prefix)  # never replace what envkit did not create

@@ -11,12 +11,14 @@
 from __future__ import annotations
 
 import os
+import re
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envkit.config import DEFAULT_CHANNEL_ALIAS, redact
+from envkit.errors import InputError
 
 if TYPE_CHECKING:
     from envkit.config import Config
@@ -24,10 +26,21 @@ if TYPE_CHECKING:
 DEFAULT_CHANNELS = ("conda-forge",)
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
 def channel_url(channel: str) -> str:
     """A channel name, path or URL as a URL without a trailing slash ('conda-forge' -> anaconda.org)."""
     c = channel.strip().rstrip("/")
     if "://" in c:
+        parts = urllib.parse.urlsplit(c) if _SCHEME.match(c) else None
+        try:
+            port_ok = parts is not None and (parts.port is None or parts.port > 0)
+        except ValueError:
+            port_ok = False
+        if parts is None or not port_ok or (parts.scheme != "file" and not parts.hostname):
+            raise InputError(f"not a channel URL: {redact(c)[:200]!r}",
+                             "give a channel name (conda-forge), a path, or a URL like https://host/channel")
         return c
     if c.startswith(("/", ".", "~")) or (os.sep in c and Path(c).expanduser().exists()):
         return Path(c).expanduser().resolve().as_uri()

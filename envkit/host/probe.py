@@ -7,6 +7,7 @@ hanging nvidia-smi each give a HostInfo with its own ``status`` and a message.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from collections.abc import Sequence
@@ -63,6 +64,10 @@ def probe(
     info.fill_compute_capability(cc_lookup)
     override = settings.env.get("CONDA_OVERRIDE_CUDA")
     info.conda_override_cuda = (override.strip() or None) if override is not None else None
+    if info.conda_override_cuda and not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,3}){0,2}", info.conda_override_cuda):
+        raise InputError(f"CONDA_OVERRIDE_CUDA={info.conda_override_cuda[:40]!r} is not a CUDA version",
+                         "set it to a version like 12.4 (empty: no CUDA driver), or unset it",
+                         key="CONDA_OVERRIDE_CUDA")
     if info.conda_override_cuda:
         info.messages.append(
             f"CONDA_OVERRIDE_CUDA={info.conda_override_cuda} is set: conda solves as if the driver supported "

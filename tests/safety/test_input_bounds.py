@@ -243,3 +243,30 @@ def test_output_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_shape_with_5000_digits(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["smoke", "--prefix", "/tmp", "--model", "/dev/null", "--shape", "in:" + "9" * 5000]) == 2
     assert "--shape" in capsys.readouterr().err
+
+
+# ---- environment and option values that are not what they claim --------------------------------
+def test_garbage_cuda_override_and_channel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    env = tmp_path / "environment.yml"
+    env.write_text(ENVFILE.read_text())
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "garbage!")
+    assert main(["doctor"]) == 2
+    assert main(["create", "--file", str(env), "--name", "x", "--dry-run"]) == 2
+    assert "CONDA_OVERRIDE_CUDA" in capsys.readouterr().err
+    monkeypatch.delenv("CONDA_OVERRIDE_CUDA")
+    for channel in ("ht!tp://::::", "http://host:99999999/x", "https:///nohost"):
+        assert main(["create", "--file", str(env), "--name", "x", "--dry-run", "--host", str(CSV),
+                     "--channel", channel]) == 2
+        assert "not a channel URL" in capsys.readouterr().err
+
+
+def test_prefix_under_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "afile").write_text("x\n")
+    env = tmp_path / "environment.yml"
+    env.write_text(ENVFILE.read_text())
+    assert main(["create", "--file", str(env), "--prefix", str(tmp_path / "afile" / "env"), "--host", str(CSV),
+                 "--channel", (tmp_path / "nochannel").as_uri()]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "afile" in err
+    assert (tmp_path / "afile").read_text() == "x\n"
