@@ -87,15 +87,15 @@ def cli(project: Path, *args: str) -> int:
         return main(["--project", str(project), "--matrix", str(MATRIX), *args])
 
 
-def make_project(base: Path, url: str) -> tuple[Path, list[tuple[list[str], list[str], str]]]:
-    """10 generated + locked environments; returns (project, [(specs, channels, name)])."""
+def make_project(base: Path, url: str, count: int = len(PROFILES)) -> tuple[Path, list[tuple[list[str], list[str], str]]]:
+    """``count`` (10) generated + locked environments; returns (project, [(specs, channels, name)])."""
     from check_fixtures import Project
 
     project = base / "project"
     (project / "environments").mkdir(parents=True)
     helper = Project(project, None)
     envs = []
-    for i, (trt, extra) in enumerate(PROFILES):
+    for i, (trt, extra) in enumerate(PROFILES[:count]):
         name = f"env{i:02d}"
         helper.profile(name, [url], tensorrt=trt, targets=TARGETS, conda=extra)
         assert cli(project, "generate", name) == 0, name

@@ -1,31 +1,22 @@
-"""Start-up cost of the read-only verbs, against `python -c pass` measured in the same run.
+"""Start-up cost of the read-only verbs, whole processes, against `python -c pass` alternated in the same run.
 
     python benchmarks/bench_cli.py [--runs N]
 
-Prints a table of medians (ms) and the ratio to the `python -c pass` baseline.
+Every case runs once per round after two warm-up rounds; prints medians, min-max and the ratio of each
+verb's median to the baseline's (issue 11's goals: --json <= 5x, human output <= 8x).
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import ROOT, alternate, machine_note, report
+
 CAPTURE = ROOT / "tests" / "data" / "nvidia-smi" / "h200-driver-580.159.04" / "q.xml"
 ENVFILE = ROOT / "tests" / "data" / "envfiles" / "classic-trt86.yml"
-
-
-def timed(argv: list[str], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=ROOT)
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
 
 
 def main() -> int:
@@ -33,18 +24,22 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=15)
     runs = ap.parse_args().runs
     py = sys.executable
+    ek = [py, "-m", "envkit"]
+    base = "python -c pass"
     cases = [
-        ("python -c pass (baseline)", [py, "-c", "pass"]),
-        ("envkit --help", [py, "-m", "envkit", "--help"]),
-        ("envkit resolve trt-yolo --host q.xml", [py, "-m", "envkit", "resolve", "trt-yolo", "--host", str(CAPTURE)]),
-        ("envkit validate classic-trt86.yml", [py, "-m", "envkit", "validate", str(ENVFILE)]),
-        ("import rattler (for scale)", [py, "-c", "import rattler"]),
+        (base, [py, "-c", "pass"]),
+        ("envkit --help", [*ek, "--help"]),
+        ("resolve trt-yolo --host Q --json", [*ek, "resolve", "trt-yolo", "--host", str(CAPTURE), "--json"]),
+        ("resolve trt-yolo --host Q", [*ek, "resolve", "trt-yolo", "--host", str(CAPTURE)]),
+        ("validate FILE --json", [*ek, "validate", str(ENVFILE), "--json"]),
+        ("validate FILE", [*ek, "validate", str(ENVFILE)]),
+        ("matrix --json", [*ek, "matrix", "--json"]),
+        ("doctor --host Q --json", [*ek, "doctor", "--host", str(CAPTURE), "--json"]),
+        ("list --json", [*ek, "list", "--json"]),
     ]
-    results = [(name, timed(argv, runs)) for name, argv in cases]
-    base = results[0][1]
-    print(f"{'case':45} {'median ms':>10} {'x baseline':>11}   (runs={runs})")
-    for name, t in results:
-        print(f"{name:45} {t * 1000:10.1f} {t / base:11.2f}")
+    samples = alternate(cases, runs)
+    print(f"runs={runs}; {machine_note()}")
+    report(samples, [(name, base) for name, _ in cases[1:]])
     return 0
 
 

@@ -13,6 +13,7 @@ all workers share one fetch (``envkit.engine.repodata``); solves run in worker t
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from envkit.matrix.model import Matrix
 
 STEPS = ("matrix", "generated", "solve", "lock", "pip")
+BY_PLATFORM = ("lock", "pip")  # steps whose verdict depends on the machine's platform only
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 DEFAULT_PIP_INDEX = "https://pypi.org/simple"
 T = TypeVar("T")
@@ -124,18 +126,64 @@ class CheckRun:
                           or DEFAULT_PIP_INDEX).rstrip("/")
         self.workers = workers
         self.memo = Memo()
+        self._keys: dict[tuple[Machine, str | None], tuple[Any, ...]] = {}
+
+    @property
+    def solves(self) -> int:
+        """How many solves ran (machines of one solve input share one)."""
+        return sum(1 for k in self.memo._values if k[0] == "solve")
+
+    def kinds(self, units: list[EnvUnit]) -> dict[str, str]:
+        """Each machine's label -> its kind ("linux-64: 8x NVIDIA H100 (sm 9.0), driver 535.161.08, CUDA 12.2")."""
+        out: dict[str, str] = {}
+        for u in units:
+            for m in u.machines:
+                facts = m.facts if m.kind == "capture" else None
+                out.setdefault(m.label, f"{m.platform}: {facts.summary()}" if facts is not None else m.label)
+        return out
+
+    def _pins(self, env: EnvFile) -> tuple[str | None, str | None]:
+        return self.memo.get(("pins", str(env.path)), lambda: pinned_stack(env))
+
+    def _facts_key(self, machine: Machine, cuda: str | None) -> tuple[Any, ...]:
+        """What resolve sees of a machine, without what only names the node (file, UUIDs, bus ids, disks):
+        nodes of one kind resolve once."""
+        key = self._keys.get((machine, cuda))
+        if key is None:
+            host = machine.host_facts(cuda)
+            doc: dict[str, Any] | None = None
+            if host is not None:
+                doc = host.to_json()
+                for k in ("source", "memory", "disk", "tools", "messages", "nvidia_smi"):
+                    doc.pop(k, None)
+                doc["gpus"] = [{k: v for k, v in g.items() if k not in ("uuid", "pci_bus_id", "index")}
+                               for g in doc["gpus"]]
+            key = (machine.platform, machine.kind == "this", json.dumps(doc, sort_keys=True, default=str))
+            self._keys[(machine, cuda)] = key
+        return key
 
     # ---- orchestration -------------------------------------------------------------------
     def run(self, units: list[EnvUnit]) -> list[Row]:
         jobs = [(u, t) for u in units for t in u.machines]
         if not jobs:
             return []
-        workers = self.workers or min(16, len(jobs))
+        # the first job of each (environment, solve input) does that group's solve; the others reuse it
+        first: dict[tuple[Any, ...], int] = {}
+        for i, (u, m) in enumerate(jobs):
+            first.setdefault((u.name, str(u.env_path), m.signature()), i)
+        leaders = list(first.values())
+        results: dict[int, list[Row]] = {}
+        workers = self.workers or min(16, max(len(leaders), 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envkit-check") as pool:
-            # every (channel, subdir) and pip project the checks will read, fetched concurrently up front
+            # I/O: every (channel, subdir) and pip project the checks will read, fetched concurrently up front;
+            # then the solves (rattler's native code, off the GIL) concurrently, one per group
             list(pool.map(lambda fetch: fetch(), self._prefetches(units)))
-            results = list(pool.map(lambda job: self.check_one(*job), jobs))
-        return [row for rows in results for row in rows]
+            results.update(zip(leaders, pool.map(lambda i: self.check_one(*jobs[i]), leaders), strict=True))
+        # the rest is memoised Python work: one thread, no contention for the GIL
+        for i, job in enumerate(jobs):
+            if i not in results:
+                results[i] = self.check_one(*job)
+        return [row for i in range(len(jobs)) for row in results[i]]
 
     def _prefetches(self, units: list[EnvUnit]) -> list[Callable[[], object]]:
         keys: dict[tuple[str, str], None] = {}
@@ -173,7 +221,11 @@ class CheckRun:
                 status, reason, cached = FAIL, f"cannot read {unit.env_path}: {env}", False
             else:
                 try:
-                    status, reason, cached = fn(unit, env, machine)  # type: ignore[arg-type]
+                    if step in BY_PLATFORM:  # these read the machine's platform only: once per platform
+                        key = (step, unit.name, str(unit.env_path), machine.platform)
+                        status, reason, cached = self.memo.get(key, functools.partial(fn, unit, env, machine))  # type: ignore[arg-type]
+                    else:
+                        status, reason, cached = fn(unit, env, machine)  # type: ignore[arg-type]
                 except Exception as exc:  # one broken check must not hide the others
                     status, reason, cached = FAIL, redact_text(f"{type(exc).__name__}: {exc}"), False
             rows.append(Row(unit.name, machine.label, step, status, reason, cached))
@@ -200,7 +252,7 @@ class CheckRun:
 
     # ---- 1. matrix -------------------------------------------------------------------------
     def step_matrix(self, unit: EnvUnit, env: EnvFile, machine: Machine) -> tuple[str, str, bool]:
-        trt, cuda = pinned_stack(env)
+        trt, cuda = self._pins(env)
         if trt is None:
             return SKIP, "no TensorRT pin in the environment", False
         from envkit.profile import Profile
@@ -208,8 +260,8 @@ class CheckRun:
 
         matrix = self.matrix()
         prof = unit.profile or Profile(name=unit.name, path=str(unit.env_path), channels=tuple(env.channels))
-        host = machine.host_facts(cuda)
-        res = resolve_profile(prof, matrix, host)
+        key = ("resolve", unit.name, str(unit.env_path), self._facts_key(machine, cuda))
+        res = self.memo.get(key, lambda: resolve_profile(prof, matrix, machine.host_facts(cuda)))
         prefix = f"{machine.note}; " if machine.note else ""
         ignore = {"older"} if unit.profile is not None else {"older", "profile", "route"}
         stack = f"TensorRT {trt}" + (f" + CUDA {cuda}" if cuda else "")
@@ -236,9 +288,9 @@ class CheckRun:
             return FAIL, f"{path.name} was edited by hand (its envkit-sha256 header no longer matches)", False
         if self.memo.get(("current", unit.name), lambda: is_current(unit.name, self.settings, self._fleet(unit))):
             return PASS, "regenerating gives the same packages", False
-        _trt, cuda = pinned_stack(env) if env is not None else (None, None)
-        host = machine.host_facts(cuda)
-        if is_current(unit.name, self.settings, host):
+        _trt, cuda = self._pins(env) if env is not None else (None, None)
+        key = ("current-on", unit.name, self._facts_key(machine, cuda))
+        if self.memo.get(key, lambda: is_current(unit.name, self.settings, machine.host_facts(cuda))):
             return PASS, f"regenerating for {machine.label} gives the same packages", False
         return FAIL, f"stale: the matrix or the profile changed; run `envkit generate {unit.name}`", False
 
@@ -271,7 +323,7 @@ class CheckRun:
         rds, errors, cached = self._repodata(chans, [machine.platform, "noarch"])
         if any(not rd.available for rd in rds):
             return FAIL, "; ".join(errors) or "repodata unavailable", cached
-        _trt, cuda = pinned_stack(env)
+        _trt, cuda = self._pins(env)
         solve_target = machine.solve_target(cuda)
         specs = [d.raw.split("::", 1)[1].strip() if "::" in d.raw else d.raw.strip() for d in env.conda]
         # machines with the same solve input (``Machine.signature``) share one solve

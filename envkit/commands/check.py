@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from envkit.context import Settings
 
 MARK = {"pass": "[green]ok[/]", "fail": "[bold red]FAIL[/]", "skip": "[dim]-[/]"}
+MAX_TABLE_CELLS = 200  # more (environment, target) pairs: the table shows kinds of machine, not nodes
 
 
 @dataclass
@@ -29,6 +30,8 @@ class CheckResult:
     fetches: int = 0
     notes: list[str] = field(default_factory=list)
     channel_errors: dict[str, list[str]] = field(default_factory=dict)  # channel -> why it could not be read
+    kinds: dict[str, str] = field(default_factory=dict)  # target label -> kind of machine (envkit.check.fleet)
+    solves: int = 0
 
     @property
     def failed(self) -> list[Row]:
@@ -69,10 +72,17 @@ class CheckResult:
             "targets": sorted({r.target for r in self.rows}),
             "offline": self.offline,
             "repodata_requests": self.fetches,
+            "solves": self.solves,
+            "machines": self.machines(),
             "seconds": round(self.seconds, 3),
             "junit": self.junit,
             "unreachable": [u for u in self.unreachable() if u["checks"]],
         }
+
+    def machines(self) -> list[dict[str, Any]]:
+        from envkit.check.fleet import machines
+
+        return machines(self.rows, self.kinds)
 
     def to_json(self) -> dict[str, Any]:
         return {"results": [r.to_json() for r in self.rows], "summary": self.summary()}
@@ -83,11 +93,64 @@ class CheckResult:
     def render(self, console: Console) -> None:
         from rich.markup import escape
 
+        for note in self.notes:
+            console.print(f"note: {escape(note)}")
+        cells = {(r.environment, r.target) for r in self.rows}
+        if len(cells) > MAX_TABLE_CELLS:
+            self._render_fleet(console)
+        else:
+            self._render_table(console)
+        self._render_drift(console, len(cells) > MAX_TABLE_CELLS)
+        sm = self.summary()
+        for u in sm["unreachable"]:
+            n = len(u["checks"])
+            console.print(f"[bold red]UNREACHABLE[/] {escape(u['error'])}: {n} check{'s' * (n != 1)} undecided "
+                          f"({escape(', '.join(u['checks'][:3]))}{', ...' if n > 3 else ''})", highlight=False)
+        cache = f", {sm['from_cache']} from cache" if sm["from_cache"] else ""
+        console.print(
+            f"{sm['passed']} passed, {len(self.drift)} failed, {sm['skipped']} skipped"
+            + (f", {sm['failed'] - len(self.drift)} undecided (channel unreachable)" if sm["unreachable"] else "")
+            + f"{cache} in {sm['seconds']:.2f} s"
+            + (f"; JUnit report: {self.junit}" if self.junit else "")
+        )
+
+    def _render_fleet(self, console: Console) -> None:
+        """Many machines: one line per kind of machine, not per node (every node's rows: --json, --junit)."""
+        from rich.markup import escape
+
+        from envkit.render import table as render_table
+
+        kinds = self.machines()
+        table = render_table(console, f"envkit check: {len({r.target for r in self.rows})} machines of "
+                                      f"{len(kinds)} kinds")
+        for col in ("kind of machine", "nodes", "environments failing there", "nodes affected"):
+            table.add_column(col, overflow="fold")
+        for m in kinds:
+            failing = "; ".join(f"{env} ({', '.join(steps)})" for env, steps in m["failing"].items()) or "none"
+            table.add_row(escape(m["kind"]), str(m["nodes"]), escape(failing), str(m["nodes_affected"]))
+        console.print(table)
+
+    def _render_drift(self, console: Console, grouped: bool) -> None:
+        from rich.markup import escape
+
+        if not grouped:
+            for r in self.drift:
+                console.print(f"[bold red]FAIL[/] {escape(f'{r.environment} [{r.target}] {r.step}: {r.reason}')}",
+                              highlight=False)
+            return
+        from envkit.check.fleet import grouped_failures
+
+        for r, n in grouped_failures(self.drift, self.kinds):
+            more = f" (and {n - 1} more node{'s' * (n != 2)} of this kind)" if n > 1 else ""
+            console.print(f"[bold red]FAIL[/] {escape(f'{r.environment} [{r.target}] {r.step}: {r.reason}')}"
+                          f"{escape(more)}", highlight=False)
+
+    def _render_table(self, console: Console) -> None:
+        from rich.markup import escape
+
         from envkit.check.steps import STEPS
         from envkit.render import table as render_table
 
-        for note in self.notes:
-            console.print(f"note: {escape(note)}")
         table = render_table(console, "envkit check")
         table.add_column("environment", overflow="fold")
         table.add_column("target", overflow="fold", min_width=14)
@@ -106,21 +169,6 @@ class CheckResult:
                 marks.append(mark)
             table.add_row(escape(env), escape(target), *marks)
         console.print(table)
-        for r in self.drift:
-            console.print(f"[bold red]FAIL[/] {escape(f'{r.environment} [{r.target}] {r.step}: {r.reason}')}",
-                          highlight=False)
-        sm = self.summary()
-        for u in sm["unreachable"]:
-            n = len(u["checks"])
-            console.print(f"[bold red]UNREACHABLE[/] {escape(u['error'])}: {n} check{'s' * (n != 1)} undecided "
-                          f"({escape(', '.join(u['checks'][:3]))}{', ...' if n > 3 else ''})", highlight=False)
-        cache = f", {sm['from_cache']} from cache" if sm["from_cache"] else ""
-        console.print(
-            f"{sm['passed']} passed, {len(self.drift)} failed, {sm['skipped']} skipped"
-            + (f", {sm['failed'] - len(self.drift)} undecided (channel unreachable)" if sm["unreachable"] else "")
-            + f"{cache} in {sm['seconds']:.2f} s"
-            + (f"; JUnit report: {self.junit}" if self.junit else "")
-        )
 
 
 @dataclass
@@ -169,7 +217,7 @@ def run(args: argparse.Namespace, settings: Settings) -> CheckResult | CheckJobs
     if config.mirrors and not args.channel:
         notes.append("mirrors: " + ", ".join(f"{k} -> {redact(v)}" for k, v in config.mirrors.items()))
     result = CheckResult(rows, seconds, args.junit, offline, checker.repodata.fetch_count, notes,
-                         checker.repodata.channel_errors())
+                         checker.repodata.channel_errors(), checker.kinds(units), checker.solves)
     if args.junit:
         write_junit(Path(args.junit), rows, seconds)
     return result

@@ -16,7 +16,7 @@ JETSON = "jetson"
 WSL2 = "wsl2"
 WINDOWS = "windows"
 
-_TEGRA_GPU = re.compile(r"\b(Orin|Xavier|Thor|Tegra|ga10b|gv11b|gp10b)\b.*\(nvgpu\)|\(nvgpu\)", re.I)
+_TEGRA_GPU = "(nvgpu)"  # nvidia-smi's name suffix for a Tegra integrated GPU (Orin (nvgpu), Thor (nvgpu), ...)
 _L4T = re.compile(r"#\s*R(\d+)\s*\(release\),\s*REVISION:\s*([0-9.]+)")
 _WDDM = re.compile(r"\bWDDM\b")
 _TABLE_SMI = re.compile(r"NVIDIA-SMI\s+([0-9.]+)\s+Driver Version:\s*([0-9.]+)")
@@ -54,7 +54,7 @@ def l4t_from_release_file(text: str) -> str | None:
 def from_capture_text(text: str) -> Kind:
     """The machine kind a capture shows; Kind(None) when it shows nothing special."""
     head = text[:200_000]
-    if _TEGRA_GPU.search(head):
+    if _TEGRA_GPU in head.lower():
         return Kind(JETSON, evidence="the GPU is a Tegra integrated GPU (nvgpu)")
     if _WDDM.search(head):
         m = _TABLE_SMI.search(head)

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 
 SPEC_OPTIONS = ("cuda", "driver", "glibc")
-MAX_FLEET = 1000  # captures read from one host:DIR
+MAX_FLEET = 20_000  # captures read from one host:DIR (a fleet of 10,000 nodes is issue 11's scale)
 SPEC_HINT = (
     "target specs look like linux-64, linux-aarch64, linux-64:cuda=12.4, linux-64:driver=535.104.05 "
     "or host:FILE (a saved nvidia-smi capture)"
@@ -272,6 +272,7 @@ def parse_machines(specs: list[str] | tuple[str, ...], settings: Settings | None
     """Target specs as machines, in order, without duplicates; ``host:DIR`` gives one machine per capture
     file in the directory (a fleet's saved captures; hidden files skipped, at most ``MAX_FLEET`` of them)."""
     out: list[Machine] = []
+    seen: set[Machine] = set()
     for spec in specs:
         text = spec.strip()
         path = _capture_path(text, settings) if text.startswith("host:") else None
@@ -284,7 +285,10 @@ def parse_machines(specs: list[str] | tuple[str, ...], settings: Settings | None
             found = [Machine.from_capture(f, matrix, label=f"host:{f}", settings=settings) for f in files]
         else:
             found = [Machine.from_spec(text, settings, matrix)]
-        out += [m for m in found if m not in out]
+        for m in found:
+            if m not in seen:
+                seen.add(m)
+                out.append(m)
     return out
 
 

@@ -292,16 +292,18 @@ def _parse_q(text: str, file: str) -> HostInfo:
     sections: list[tuple[str, dict[tuple[str, ...], str]]] = []
     current: dict[tuple[str, ...], str] | None = None
     stack: list[tuple[int, str]] = []
+    prefix: tuple[str, ...] = ()  # the section names of ``stack`` (a fleet reads thousands of these files)
     for raw in text.splitlines():
         line = raw.rstrip()
-        if not line.strip() or line.strip().startswith("====="):
+        body = line.lstrip()
+        if not body or body.startswith("====="):
             continue
-        indent = len(line) - len(line.lstrip())
-        m_gpu = _Q_GPU.match(line)
-        if m_gpu and indent == 0:
+        indent = len(line) - len(body)
+        m_gpu = _Q_GPU.match(line) if indent == 0 and line.startswith("GPU ") else None
+        if m_gpu:
             current = {}
             sections.append((m_gpu.group(1), current))
-            stack = []
+            stack, prefix = [], ()
             continue
         m = _Q_LINE.match(line)
         if indent == 0 and m:
@@ -309,13 +311,15 @@ def _parse_q(text: str, file: str) -> HostInfo:
             continue
         if current is None:
             continue
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
+        if stack and stack[-1][0] >= indent:
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            prefix = tuple(k for _, k in stack)
         if m:
-            path = (*tuple(k for _, k in stack), m.group(2))
-            current.setdefault(path, m.group(3))
+            current.setdefault((*prefix, m.group(2)), m.group(3))
         else:
-            stack.append((indent, line.strip()))
+            stack.append((indent, body))
+            prefix = (*prefix, body)
     info.driver_version = _value(top.get("KMD Version")) or _value(top.get("Driver Version"))
     info.cuda_version = _value(top.get("CUDA UMD Version")) or _value(top.get("CUDA Version"))
     attached = _value(top.get("Attached GPUs"))
