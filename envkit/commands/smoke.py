@@ -40,7 +40,10 @@ def parse_shapes(items: list[str]) -> dict[str, tuple[int, ...]]:
 
 def resolve_prefix(args: argparse.Namespace, settings: Settings) -> Path:
     if getattr(args, "prefix", None):
+        from envkit.envs import heal
+
         prefix = Path(args.prefix).expanduser()
+        heal(prefix.resolve())  # an environment cut between the swap renames is put back first
         if not prefix.is_dir():
             raise InputError(f"no such directory: {prefix}", key="--prefix",
                              hint="give the environment's prefix (the directory holding bin/ and conda-meta/)")
