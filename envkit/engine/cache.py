@@ -3,7 +3,9 @@
 rattler trusts an extracted package directory in its cache once it was validated; a file changed
 afterwards (for instance edited in place through a hardlink in some environment) would be linked
 into every new environment. envkit keeps a stamp per cache entry (``<cache>/envkit-verified/<dist>.json``:
-size, mtime and inode of every file, taken right after rattler extracted and validated it).
+size, mtime, inode and ctime of every file, taken right after rattler extracted and validated it, and again
+after the install linked it: a hard link changes a file's ctime, and so does any write, even one that puts the
+size and mtime back with ``touch -r``).
 
 * ``verify_cache(records, cache_dir)`` runs before an install, on the entries about to be linked: an
   entry whose stamped files still match costs one ``lstat`` per stamped file (no directory walk); an
@@ -60,7 +62,8 @@ def verify_cache(
             continue
         stamp_file = os.path.join(stamps, f"{r.dist}.json")
         stamp = _read_stamp(stamp_file, r)
-        ok = _matches_stamp(d, stamp) if stamp is not None else _hash_check(Path(d))
+        fast = stamp is not None and _matches_stamp(d, stamp)
+        ok = fast or _hash_check(Path(d))  # a changed ctime (another install's link, or an edit): sha256 decides
         if not ok:
             shutil.rmtree(d, ignore_errors=True)
             for ext in (".conda", ".tar.bz2"):
@@ -68,7 +71,7 @@ def verify_cache(
             Path(stamp_file).unlink(missing_ok=True)
             dropped.append(r.dist)
         else:
-            if stamp is None:
+            if not fast:
                 _write_stamp(cache_dir, r)
             if verified is not None:
                 verified.add((r.dist, r.sha256))
@@ -147,6 +150,7 @@ class CacheStamper:
         """``stamped``: ``(dist, sha256)`` of entries known to carry a valid stamp (``verify_cache``'s
         ``verified``); without it, each record's stamp file is looked for."""
         self.cache_dir = cache_dir
+        self.records = list(records)
         if stamped is None:
             self._todo = {r.name: r for r in records if not os.path.exists(_stamp_path(cache_dir, r))}
         else:
@@ -169,10 +173,14 @@ class CacheStamper:
         self._futures.append(self._pool.submit(stamp_entry, self.cache_dir, r))
 
     def finish(self) -> None:
-        """Stamp whatever the install did not report, wait for all stamps."""
+        """Stamp whatever the install did not report, wait for all stamps, then stamp every entry again: the
+        install's hard links changed the files' ctimes, and the next create must find them matching."""
         for name in list(self._todo):
             self.package_ready(name)
         self.close()
+        for r in self.records:
+            if os.path.isdir(os.path.join(self.cache_dir, "pkgs", r.dist)):
+                _write_stamp(self.cache_dir, r)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -207,7 +215,7 @@ def _scan(d: str) -> dict[str, list[int]]:
                     st = e.stat(follow_symlinks=False)
                 except OSError:
                     continue
-                out[e.path[cut:]] = [st.st_size, st.st_mtime_ns, st.st_ino]
+                out[e.path[cut:]] = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
     return out
 
 
@@ -239,7 +247,7 @@ def _read_stamp(path: str, r: Record) -> dict[str, list[int]] | None:
 
 
 def _matches_stamp(d: str, stamp: dict[str, list[int]]) -> bool:
-    """Every stamped file still has its stamped size, mtime and inode (one lstat each)."""
+    """Every stamped file still has its stamped size, mtime, inode and ctime (one lstat each)."""
     if not stamp:
         return False
     lstat = os.lstat
@@ -249,7 +257,7 @@ def _matches_stamp(d: str, stamp: dict[str, list[int]]) -> bool:
             st = lstat(base + rel)
         except OSError:
             return False
-        if [st.st_size, st.st_mtime_ns, st.st_ino] != want:
+        if [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns] != want:
             return False
     return True
 
