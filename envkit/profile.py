@@ -170,13 +170,24 @@ def _pip_policy(r: Reader) -> None:
                              "remove it, or set pip_options: allow", ("pip", i))
 
 
+_LISTED: dict[tuple[Path, ...], tuple[tuple[int, ...], dict[str, Path]]] = {}
+
+
 def profile_paths(settings: Settings) -> dict[str, Path]:
-    """name -> path, project profiles shadowing the built-in ones."""
+    """name -> path, project profiles shadowing the built-in ones. Listed once while the folders are unchanged
+    (their mtimes): loading N profiles by name is linear, not N folder listings."""
+    dirs = tuple(settings.profile_dirs())
+    stamps = tuple(d.stat().st_mtime_ns for d in dirs)
+    hit = _LISTED.get(dirs)
+    if hit is not None and hit[0] == stamps:
+        return dict(hit[1])
     found: dict[str, Path] = {}
-    for d in reversed(settings.profile_dirs()):
+    for d in reversed(dirs):
         for p in sorted(d.glob("*.yaml")):
             found[p.stem] = p
-    return dict(sorted(found.items()))
+    listed = dict(sorted(found.items()))
+    _LISTED[dirs] = (stamps, listed)
+    return dict(listed)
 
 
 def load_profile(name_or_path: str, settings: Settings) -> Profile:

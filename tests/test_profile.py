@@ -77,3 +77,26 @@ def test_project_profiles_shadow_builtin(tmp_path: Path) -> None:
     s = settings_for(tmp_path)
     assert load_profile("trt-yolo", s).description == "mine"
     assert "trt-legacy" in profile_paths(s)  # built-ins still visible
+
+
+def test_profiles_by_name_list_the_folders_once_until_they_change(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading N profiles by name is linear: the folders are listed once (not once per profile: O(N^2))."""
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    for i in range(40):
+        (envs / f"p{i:02d}.yaml").write_text(f'schema_version: 1\ndescription: "p{i}"\ntensorrt: ">=10.0"\n')
+    s = settings_for(tmp_path)
+    listings: list[Path] = []
+    real_glob = Path.glob
+
+    def counting_glob(self: Path, pattern: str):  # type: ignore[no-untyped-def]
+        listings.append(self)
+        return real_glob(self, pattern)
+
+    monkeypatch.setattr(Path, "glob", counting_glob)
+    assert [load_profile(f"p{i:02d}", s).description for i in range(40)] == [f"p{i}" for i in range(40)]
+    assert len(listings) == len(s.profile_dirs())
+    (envs / "new.yaml").write_text("schema_version: 1\n")  # a new file changes the folder: listed again
+    assert load_profile("new", s).name == "new"
+    assert len(listings) == 2 * len(s.profile_dirs())

@@ -16,11 +16,12 @@ def _is_env_path(name: str) -> bool:
     return name.endswith((".yml", ".yaml")) and Path(name).is_file()
 
 
-def profile_unit(name: str, settings: Settings) -> EnvUnit:
+def profile_unit(name: str, settings: Settings, path: Path | None = None) -> EnvUnit:
+    """The unit of a profile by name (or read from ``path``, its file, when the caller has listed the folder)."""
     from envkit.generate import default_output
-    from envkit.profile import load_profile
+    from envkit.profile import load_profile, parse_profile
 
-    prof = load_profile(name, settings)
+    prof = parse_profile(path, name) if path is not None else load_profile(name, settings)
     return EnvUnit(name=prof.name, env_path=default_output(prof, settings), profile=prof)
 
 
@@ -40,8 +41,9 @@ def project_units(settings: Settings) -> list[EnvUnit]:
     d = settings.environments_dir
     units: list[EnvUnit] = []
     if d.is_dir():
-        names = sorted(p.stem for p in d.glob("*.yaml"))
-        units = [profile_unit(n, settings) for n in names]
+        files = sorted(d.glob("*.yaml"), key=lambda p: p.stem)
+        names = [p.stem for p in files]
+        units = [profile_unit(p.stem, settings, p) for p in files]
         for sub in sorted(p for p in d.iterdir() if p.is_dir() and p.name not in names):
             env = sub / "environment.yml"
             if env.is_file():
