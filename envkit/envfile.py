@@ -166,6 +166,8 @@ def parse_conda_spec(raw: str, line: int | None = None) -> CondaDep:
                 version = "==" + version
         else:
             raise ValueError(f"cannot read the version part {rest!r} of {raw!r}")
+        if version is not None and ("===" in version or re.fullmatch(r"[=<>!~,|]*", version)):
+            raise ValueError(f"unable to parse the version spec {version!r} of {raw!r}")
     if bracket_version:
         version = bracket_version
     return CondaDep(raw=raw, name=name, version=version, build=build, channel=channel, line=line)

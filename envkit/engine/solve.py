@@ -15,7 +15,7 @@ from envkit.config import redact, redact_text
 from envkit.engine.channels import channel_url
 from envkit.engine.repodata import Repodata, RepodataCache
 from envkit.engine.types import Record, Target, says_not_found, says_unreachable
-from envkit.errors import ChannelError, EnvkitError, SolveError
+from envkit.errors import ChannelError, EnvkitError, InputError, SolveError
 
 
 def rattler_virtual_packages(target: Target) -> list[Any]:
@@ -110,8 +110,13 @@ def solve_repodata(specs: list[str], repodata: Sequence[Repodata], target: Targe
     """The one solve: ``specs`` over the given channel subdirs' repodata for ``target`` (rattler's
     ``solve_with_sparse_repodata``). Raises ``NoSolution``."""
     import rattler
-    from rattler.exceptions import SolverError
+    from rattler.exceptions import InvalidMatchSpecError, SolverError
 
+    for spec in specs:  # a spec rattler cannot read is the file's fault (exit 2), not a solver failure
+        try:
+            rattler.MatchSpec(spec)
+        except InvalidMatchSpecError as exc:
+            raise InputError(f"not a conda package spec: {spec!r} ({exc})") from None
     try:
         raw = _run(rattler.solve_with_sparse_repodata(
             specs, [rd.sparse() for rd in repodata], locked_packages=[r.raw for r in locked or ()] or None,

@@ -270,3 +270,17 @@ def test_prefix_under_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     err = capsys.readouterr().err
     assert "Traceback" not in err and "afile" in err
     assert (tmp_path / "afile").read_text() == "x\n"
+
+
+@pytest.mark.parametrize("spec", ["'::'", "'=1.0'", "foo===", "'foo>='"])
+def test_specs_create_rejects_validate_names_the_same(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       spec: str) -> None:
+    """create exits 2 (foo=== was a traceback from rattler); validate reports the very same message."""
+    env = tmp_path / "environment.yml"
+    env.write_text(f"name: x\nchannels: [{(tmp_path / 'ch').as_uri()}]\ndependencies:\n  - {spec}\n")
+    assert main(["create", "--file", str(env), "--name", "x", "--dry-run", "--host", str(CSV)]) == 2
+    err = capsys.readouterr().err
+    message = err.split("dependencies[0]: ", 1)[1].strip().splitlines()[0]
+    main(["validate", str(env), "--json"])
+    findings = json.loads(capsys.readouterr().out)["data"]["findings"]
+    assert any(f["code"] == "unparsed-spec" and message in f["message"] for f in findings), (message, findings)
