@@ -43,6 +43,9 @@ VERBS = {
     "explain": "explain",
 }
 
+EXPLAINED_VERBS = ("create", "smoke")  # = envkit.commands.explain.EXPLAINED_VERBS (tests/test_imports_per_verb.py)
+
+
 def _split_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
     """``envkit [options] explain ... -- CMD ARGS``: the part to parse, and the command after ``--``."""
     if _verb_in(argv) == "explain" and "--" in argv:
@@ -74,6 +77,8 @@ def _print_json(doc: dict[str, Any]) -> None:
 
 def _explained(verb: str, failure: Any, settings: Any, doc: Any = None, console: Any = None) -> Any:
     """A failed create or smoke: explain's diagnoses appended to its JSON envelope, or printed after it."""
+    if verb not in EXPLAINED_VERBS:  # the other verbs do not import explain at all
+        return doc
     from envkit.commands.explain import append_diagnoses
 
     return append_diagnoses(verb, failure, settings, doc, console)

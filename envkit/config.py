@@ -31,11 +31,6 @@ from typing import Any
 from envkit.context import Settings, user_config_dir
 from envkit.errors import InputError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
 DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org"
 
 _TOKEN = re.compile(r"""/t/[^/\s"']+(?=[/\s"')\]]|$)""")
@@ -118,6 +113,11 @@ def _apply(cfg: Config, data: dict[str, Any], source: str) -> None:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     from envkit.fsutil import read_input
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
     raw = read_input(path, "a TOML file", limit=1024 * 1024)
     try:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 from envkit.errors import InputError
@@ -75,6 +73,8 @@ def find_python(prefix: Path) -> Path | None:
 
 def sha256_file(path: Path | str) -> str:
     """The sha256 of a file's bytes (hex), read in 1 MiB chunks: the one file hash of envkit."""
+    import hashlib
+
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -93,6 +93,8 @@ def write_atomic(path: Path | str, data: str | bytes, *, fsync: bool = False) ->
         raise InputError(f"{target} is a directory, not a file to write", "give a file path")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise _write_error(exc, target) from None

@@ -7,7 +7,6 @@ model built from YAML (matrix, profiles, environment files, config) can say
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,6 +184,8 @@ def load(path: Path | str) -> Document:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    import difflib
+
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean {match[0]!r}?" if match else None
 

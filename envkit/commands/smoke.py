@@ -12,7 +12,8 @@ from pathlib import Path
 from envkit.context import Settings
 from envkit.errors import InputError
 from envkit.limits import seconds
-from envkit.smoke import SmokeReport, smoke_prefix
+from envkit.smoke.report import SmokeReport
+from envkit.smoke.runner import smoke_prefix
 
 _SHAPE = re.compile(r"^(?P<name>[^:]+):(?P<dims>\d+(?:x\d+)*)$")
 

@@ -223,7 +223,7 @@ def pip(b: Build, staging: Path) -> None:
 
 def smoke(b: Build, staging: Path) -> None:
     """The smoke test inside ``staging``; a failure raises SmokeError (the previous environment is kept)."""
-    from envkit.smoke import smoke_prefix
+    from envkit.smoke.runner import smoke_prefix
 
     if find_python(staging) is None:
         b.result.notes.append("smoke test skipped: the environment has no python")

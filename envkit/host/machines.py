@@ -25,7 +25,6 @@ A bad spec raises ``InputError`` (exit 2) naming the spec and what is allowed.
 
 from __future__ import annotations
 
-import platform as _platform
 import re
 import sys
 from dataclasses import dataclass, field, replace
@@ -159,6 +158,8 @@ class Machine:
         for i, g in enumerate(gpus):
             g.index = i
         joined = ", ".join(specs)
+        import platform as _platform
+
         here = platform_for(_platform.machine())
         platforms = list(dict.fromkeys(m.platform for m in members))
         facts = HostInfo(
@@ -350,5 +351,7 @@ def _kernel() -> str | None:
     """This machine's Linux kernel version ('6.8.0'), as conda's ``__linux`` gives it."""
     if not sys.platform.startswith("linux"):
         return None
+    import platform as _platform
+
     m = re.match(r"\d+(\.\d+){0,3}", _platform.release())
     return m.group(0) if m else None

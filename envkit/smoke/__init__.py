@@ -6,8 +6,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from envkit.smoke.report import SCHEMA, SmokeReport, layer_needed, load_saved_report
-from envkit.smoke.runner import activation_env, read_pins, smoke_prefix
+
+_RUNNER = ("activation_env", "read_pins", "smoke_prefix")
+
+
+def __getattr__(name: str) -> Any:
+    """The runner's names load the runner (subprocess, threads) only when used: ``list`` reads reports only."""
+    if name in _RUNNER:
+        from envkit.smoke import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module 'envkit.smoke' has no attribute {name!r}")
 
 __all__ = [
     "SCHEMA",
