@@ -111,8 +111,15 @@ def env_lock(prefix: Path, timeout: float | None = None) -> Iterator[None]:
 
         timeout = env_seconds("ENVKIT_LOCK_TIMEOUT", 60.0, zero_ok=True)
     path = lock_path(prefix)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = _acquire(path, prefix, timeout)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = _acquire(path, prefix, timeout)
+    except OSError as exc:  # a read-only or missing parent: say which, never a traceback
+        from envkit.errors import WriteError
+
+        raise WriteError(f"cannot lock {prefix}: {exc.strerror or exc} ({path})",
+                         "the environment's folder must be writable; choose another --prefix or envs directory"
+                         ) from None
     try:
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)

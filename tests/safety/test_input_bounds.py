@@ -284,3 +284,13 @@ def test_specs_create_rejects_validate_names_the_same(tmp_path: Path, capsys: py
     main(["validate", str(env), "--json"])
     findings = json.loads(capsys.readouterr().out)["data"]["findings"]
     assert any(f["code"] == "unparsed-spec" and message in f["message"] for f in findings), (message, findings)
+
+
+def test_unwritable_prefix_parent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """/proc refuses new files even to root: the lock beside the prefix cannot be made (was a traceback)."""
+    env = tmp_path / "environment.yml"
+    env.write_text(ENVFILE.read_text())
+    assert main(["create", "--file", str(env), "--prefix", "/proc/envkit-test-prefix", "--host", str(CSV),
+                 "--channel", (tmp_path / "ch").as_uri()]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "cannot lock /proc/envkit-test-prefix" in err
