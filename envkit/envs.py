@@ -291,6 +291,7 @@ def list_envs(settings: Settings | None = None) -> list[EnvInfo]:
         if e.prefix in seen:
             continue
         seen.add(e.prefix)
+        heal(e.prefix)  # a --prefix environment cut between the swap renames is put back, not "gone"
         if e.prefix.exists():
             out.append(EnvInfo(e.name, e.prefix, env_state(e.prefix), read_record(e.prefix)))
         else:
