@@ -1,4 +1,4 @@
-"""Benchmark: ``envkit create`` vs the same install with bare py-rattler calls, in the same run.
+"""Benchmark: ``envkit create`` vs a bare py-rattler script doing the same solve + install, both whole processes.
 
 Builds a local channel (the TensorRT-like stack plus filler packages, see tests/channel_factory.py),
 then measures, each ``--repeat`` times with fresh caches/prefixes where the scenario says so:
@@ -8,16 +8,19 @@ then measures, each ``--repeat`` times with fresh caches/prefixes where the scen
 * no-op: the environment exists and is up to date (envkit: recorded hashes match, no solve;
          bare rattler: solve + install() into the existing prefix, which is a no-op transaction)
 
-and prints medians, the envkit/bare ratio and the median paired overhead (envkit minus bare in the
-same round, which cancels slow load drift). ``noop (cli)`` is a whole ``python -m envkit create``
-process (interpreter start included). Goal: cold within 10% of bare rattler, no-op under 0.3 s.
+Every run is a whole process (what a user waits for: interpreter, imports, solve, install, exit): envkit is
+``python -m envkit create --file F --prefix P --no-smoke [--json]``, the baseline is this file run with
+``--bare`` (import rattler, Gateway, solve, install: the shortest script doing the same). After one warm-up
+round the two alternate run by run (the order flips every round); prints medians, min-max, the ratio of
+medians and the median paired overhead (envkit minus bare in the same round, which cancels slow load drift).
+Goal (issue 11): cold and warm within 10% of the bare script.
 Runs are separated by ``sync`` (dirty-page writeback otherwise lands on whichever run comes next).
 ``ENVKIT_VERIFY_CACHE=0`` turns off envkit's package-cache integrity check (an lstat of every stamped
 file of the packages to link, mostly run during the solve for the previous lock's packages; stamps of
 freshly extracted entries taken on a worker thread during the install) to show its share of the overhead.
 The bare baseline gets the virtual packages precomputed; envkit detects them (VirtualPackage.detect, ~1 ms).
 
-    .venv-test/bin/python benchmarks/bench_create.py [--packages 40] [--files 40] [--repeat 5]
+    .venv-test/bin/python benchmarks/bench_create.py [--packages 40] [--files 40] [--repeat 8]
 """
 
 from __future__ import annotations
@@ -72,7 +75,16 @@ def bare(channel: str, specs: list[str], prefix: Path, cache: Path, vps: list[st
                                 execute_link_scripts=True))
 
 
+def bare_main(argv: list[str]) -> None:
+    """``--bare CHANNEL PREFIX CACHE SPECS VPS``: the baseline process (SPECS and VPS comma-separated)."""
+    channel, prefix, cache, specs, vps = argv
+    bare(channel, specs.split(","), Path(prefix), Path(cache), vps.split(",") if vps else [])
+    os._exit(0)  # as envkit does once rattler is loaded (its native teardown aborts now and then)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--bare"]:
+        return bare_main(sys.argv[2:])
     ap = argparse.ArgumentParser()
     ap.add_argument("--packages", type=int, default=40, help="filler packages besides the TensorRT stack")
     ap.add_argument("--files", type=int, default=40, help="files per filler package (~13 KB each)")
@@ -80,78 +92,62 @@ def main() -> None:
     opts = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="envkit-bench-"))
-    os.environ["CONDA_OVERRIDE_CUDA"] = "12.4"
-    envs = work / "envs"
-    envs.mkdir()
-    os.environ["CONDA_ENVS_PATH"] = str(envs)
-    os.environ["XDG_CONFIG_HOME"] = str(work / "xdg")
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    environ.update(CONDA_OVERRIDE_CUDA="12.4", CONDA_ENVS_PATH=str(work / "envs"), XDG_CONFIG_HOME=str(work / "xdg"),
+                   PYTHONPATH=str(ROOT), ENVKIT_CACHE_DIR=str(work / "envkit-cache"))
+    (work / "envs").mkdir()
     t = time.perf_counter()
     ch = build_channel(work / "channel", trt_stack() + filler(opts.packages, opts.files))
     build_s = time.perf_counter() - t
     specs = ["tensorrt", "trt-tools"] + [f"filler{i}" for i in range(opts.packages)]
     env_file = env_yaml(work / "environment.yml", [file_url(ch)], specs, name="bench")
-
-    from envkit.context import Settings
-    from envkit.create.model import CreateRequest
-    from envkit.create.pipeline import create_env
     from envkit.host.machines import Machine
 
-    settings = Settings.from_env(project=str(work))
-    vps = Machine.from_probe(settings).solve_target().strings()
+    vps = Machine.from_spec("linux-64:cuda=12.4").solve_target().strings()
+    py = sys.executable
+    kinds = ("cold", "warm", "cold --json", "warm --json")
+    rows: dict[str, dict[str, list[float]]] = {k: {"envkit": [], "bare": []} for k in kinds}
+    counter = [0]
 
-    def set_cache(path: Path) -> None:
-        os.environ["RATTLER_CACHE_DIR"] = str(path)
-        settings.env["RATTLER_CACHE_DIR"] = str(path)
+    def run(who: str, kind: str, cache: Path) -> float:
+        counter[0] += 1
+        prefix = work / "envs" / f"p{counter[0]}"
+        env = dict(environ, RATTLER_CACHE_DIR=str(cache))
+        if who == "bare":
+            argv = [py, __file__, "--bare", file_url(ch), str(prefix), str(cache), ",".join(specs), ",".join(vps)]
+        else:
+            argv = [py, "-m", "envkit", "create", "--file", str(env_file), "--prefix", str(prefix), "--no-smoke"]
+            argv += ["--json"] if "json" in kind else []
+        settle()
+        t0 = time.perf_counter()
+        res = subprocess.run(argv, capture_output=True, env=env, cwd=work)
+        dt = time.perf_counter() - t0
+        if res.returncode != 0:
+            raise SystemExit(f"{who} {kind} exited {res.returncode}: {res.stderr.decode()[-2000:]}")
+        shutil.rmtree(prefix, ignore_errors=True)
+        return dt
 
-    rows: dict[str, dict[str, list[float]]] = {k: {"envkit": [], "bare": []} for k in ("cold", "warm", "noop")}
-    cli_noop: list[float] = []
-    for i in range(opts.repeat):
-        # interleave envkit and bare, alternating which goes first, so machine noise hits both alike
+    for i in range(opts.repeat + 1):  # round 0 warms the OS caches and bytecode, and is not counted
         for who in (("bare", "envkit") if i % 2 == 0 else ("envkit", "bare")):
-            cache = work / f"cache-{who}-{i}"
-            set_cache(cache)
-            for kind in ("cold", "warm"):
-                prefix = envs / f"{who}-{kind}-{i}"
-                settle()
-                t = time.perf_counter()
-                if who == "bare":
-                    bare(file_url(ch), specs, prefix, cache, vps)
-                else:
-                    create_env(CreateRequest(file=env_file, name=prefix.name, no_smoke=True), settings)
-                rows[kind][who].append(time.perf_counter() - t)
-            prefix = envs / f"{who}-warm-{i}"
-            settle()
-            t = time.perf_counter()
-            if who == "bare":
-                bare(file_url(ch), specs, prefix, cache, vps)
-            else:
-                r = create_env(CreateRequest(file=env_file, name=prefix.name, no_smoke=True), settings)
-                assert r.status == "up to date", r.status
-            rows["noop"][who].append(time.perf_counter() - t)
-            if who == "envkit":
-                # a whole process; bytecode caching on (a user's install has .pyc files), one warm-up run
-                cli_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-                cli_env["PYTHONPATH"] = str(ROOT)
-                argv = [sys.executable, "-m", "envkit", "create", "--file", str(env_file), "--name", prefix.name,
-                        "--no-smoke"]
-                if i == 0:
-                    subprocess.run(argv, check=True, capture_output=True, env=cli_env)
-                t = time.perf_counter()
-                subprocess.run(argv, check=True, capture_output=True, env=cli_env)
-                cli_noop.append(time.perf_counter() - t)
-        for p in envs.iterdir():
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink()
+            for kind in kinds:
+                if kind.startswith("cold"):
+                    cache = work / f"cache-{who}-{i}-{kind.replace(' ', '')}"
+                dt = run(who, kind, cache)
+                if i:
+                    rows[kind][who].append(dt)
+            shutil.rmtree(work / f"cache-{who}-{i}-cold", ignore_errors=True)
 
     n_files = sum(1 for _ in (work / "channel").rglob("*.conda"))
-    print(f"channel: {n_files + 1} packages ({opts.packages} fillers x {opts.files} files), built in {build_s:.2f} s;"
-          f" repeat={opts.repeat}; python {sys.version.split()[0]}")
-    print(f"{'scenario':<12}{'bare rattler':>14}{'envkit':>12}{'ratio':>9}{'overhead':>12}")
+    load = os.getloadavg()[0]
+    print(f"channel: {n_files} packages ({opts.packages} fillers x {opts.files} files), built in {build_s:.2f} s;"
+          f" repeat={opts.repeat}; {os.cpu_count()} CPUs, load average {load:.2f}; python {sys.version.split()[0]}")
+    print(f"{'scenario (whole processes)':<28}{'bare script':>22}{'envkit create':>24}{'ratio':>8}{'paired':>11}")
     for kind, d in rows.items():
         b, e = statistics.median(d["bare"]), statistics.median(d["envkit"])
-        # envkit and bare run back to back in each round: the paired difference cancels slow load drift
         paired = statistics.median([x - y for x, y in zip(d["envkit"], d["bare"], strict=True)])
-        print(f"{kind:<12}{b * 1000:>11.1f} ms{e * 1000:>9.1f} ms{e / b:>9.2f}{paired * 1000:>+9.1f} ms")
-    print(f"{'noop (cli)':<12}{'':>14}{statistics.median(cli_noop) * 1000:>9.1f} ms   (whole process)")
+        rng = lambda xs: f"({min(xs) * 1000:.0f}-{max(xs) * 1000:.0f})"  # noqa: E731
+        print(f"{kind:<28}{b * 1000:>8.1f} ms {rng(d['bare']):>12}{e * 1000:>10.1f} ms {rng(d['envkit']):>12}"
+              f"{e / b:>8.2f}{paired * 1000:>+8.1f} ms")
     shutil.rmtree(work, ignore_errors=True)
 
 
