@@ -1,5 +1,5 @@
 """`envkit check --all` for 10 environments x 3 targets against a local HTTP channel, cold and warm cache,
-against the equivalent sequential solves with bare py-rattler, measured in the same run.
+against a bare py-rattler script doing the same bare solves; whole processes, alternated, in the same run.
 
     python benchmarks/bench_check.py [--runs N] [--latency-ms MS]
 
@@ -8,13 +8,12 @@ tests/check/data/matrix.yaml and locked against a channel built with tests/chann
 by a stdlib HTTP server on 127.0.0.1 (304s with Last-Modified). Targets per profile:
 linux-64:driver=580.65.06, linux-64, linux-aarch64. That is 30 environment x target checks of 5 steps.
 
-Rows (medians over --runs, seconds):
-* envkit check --all, cold: a fresh envkit cache (repodata fetched), in process, default workers
-* envkit check --all, warm: the same cache again (conditional GETs answered 304), in process
-* the same with ENVKIT_CHECK_WORKERS=1 (sequential), cold and warm: the parallel speed-up
-* envkit check --all, warm, as a CLI subprocess (python start-up and imports included): what CI sees
-* bare py-rattler: 30 sequential rattler.solve calls with one Gateway (cold: fresh cache dir; warm: a new
-  Gateway on the warm disk cache, sharding off). These do only step 3 (the solve) of envkit's five.
+Cases (whole processes, one warm-up round, then alternated run by run; medians, min-max, ratios):
+* envkit check --all [--json], cold: a fresh envkit cache (repodata fetched), default workers
+* envkit check --all [--json], warm: the same cache again (conditional GETs answered 304)
+* the same with ENVKIT_CHECK_WORKERS=1 (warm): what the thread pool adds or costs
+* bare py-rattler script: import rattler, one Gateway, the bare solves (cold: its cache deleted before each
+  run; warm: kept). It does only step 3 (the solve) of envkit's five.
 """
 
 from __future__ import annotations
@@ -28,24 +27,31 @@ import http.server
 import io
 import json
 import os
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "check")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "check"), str(ROOT / "benchmarks")]
 
 MATRIX = ROOT / "tests" / "check" / "data" / "matrix.yaml"
 TARGETS = ["linux-64:driver=580.65.06", "linux-64", "linux-aarch64"]
+TARGETS_12 = [*TARGETS, "linux-64:cuda=12.4", "linux-64:cuda=12.6", "linux-64:cuda=13.0", "linux-64:driver=560.35.03",
+              "linux-64:driver=570.124.04", "linux-aarch64:cuda=12.6", "linux-aarch64:cuda=13.0", "linux-64:cuda=12.8",
+              "linux-64:driver=575.51.03"]
 PROFILES = [  # (tensorrt range, extra conda packages)
     (">=10.0,<11", []), (">=11", []), ("8.6", []), (">=10.0,<11", ["trt-tools"]), (">=11", ["trt-tools"]),
     ("8.6", ["trt-tools"]), (">=10.0,<11", ["pip"]), (">=11", ["pip"]), ("8.6", ["pip"]), (">=10.0", ["trt-tools", "pip"]),
 ]
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    request_queue_size = 128  # a real listen backlog: the stdlib's 5 stalls parallel downloads (SYN retries)
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -69,7 +75,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 @contextlib.contextmanager
 def serve(root: Path) -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(root)))
+    httpd = _Server(("127.0.0.1", 0), functools.partial(_Handler, directory=str(root)))
     httpd.daemon_threads = True
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()
@@ -95,7 +101,8 @@ def make_project(base: Path, url: str, count: int = len(PROFILES)) -> tuple[Path
     (project / "environments").mkdir(parents=True)
     helper = Project(project, None)
     envs = []
-    for i, (trt, extra) in enumerate(PROFILES[:count]):
+    for i in range(count):
+        trt, extra = PROFILES[i % len(PROFILES)]
         name = f"env{i:02d}"
         helper.profile(name, [url], tensorrt=trt, targets=TARGETS, conda=extra)
         assert cli(project, "generate", name) == 0, name
@@ -109,105 +116,99 @@ def make_project(base: Path, url: str, count: int = len(PROFILES)) -> tuple[Path
     return project, envs
 
 
-def time_it(fn: Callable[[], object], runs: int, before: Callable[[], None] | None = None) -> float:
-    samples = []
-    for _ in range(runs):
-        if before:
-            before()
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
-
-
-def bare_rattler(envs: list[tuple[list[str], list[str], str]], cache: Path) -> None:
+def bare_rattler(jobs_file: Path, cache: Path) -> None:
+    """The baseline process: the same solves, nothing else (virtual packages precomputed by the parent)."""
     import rattler
+    from rattler import GenericVirtualPackage, PackageName, Version
+    from rattler.package import BuildString
     from rattler.repo_data.gateway import SourceConfig
 
-    from envkit.engine.solve import rattler_virtual_packages
-    from envkit.host.machines import Machine
-
     gw = rattler.Gateway(cache_dir=cache, default_config=SourceConfig(sharded_enabled=False))
-    for specs, channels, _ in envs:
-        cuda = next(s.split("=")[1] for s in specs if s.startswith("cuda-version="))
-        for spec in TARGETS:
-            t = Machine.from_spec(spec, matrix=_matrix()).solve_target(cuda)
-            asyncio.run(rattler.solve(channels, specs, gateway=gw, platforms=[t.platform, "noarch"],
-                                      virtual_packages=rattler_virtual_packages(t)))
+    for job in json.loads(jobs_file.read_text()):
+        vps = [GenericVirtualPackage(PackageName(n), Version(v), BuildString(b)) for n, v, b in job["virtual"]]
+        try:
+            asyncio.run(rattler.solve(job["channels"], job["specs"], gateway=gw,
+                                      platforms=[job["platform"], "noarch"], virtual_packages=vps))
+        except rattler.exceptions.SolverError:
+            pass  # no solution is an answer too (envkit reports it as a failed check)
 
 
-@functools.cache
-def _matrix():  # type: ignore[no-untyped-def]
+def write_jobs(envs: list[tuple[list[str], list[str], str]], dest: Path, targets: list[str]) -> Path:
+    from envkit.host.machines import Machine
     from envkit.matrix.load import load_matrix
 
-    return load_matrix(MATRIX)
+    matrix = load_matrix(MATRIX)
+    jobs = []
+    for specs, channels, _ in envs:
+        cuda = next(s.split("=")[1] for s in specs if s.startswith("cuda-version="))
+        for spec in targets:
+            t = Machine.from_spec(spec, matrix=matrix).solve_target(cuda)
+            jobs.append({"specs": specs, "channels": channels, "platform": t.platform,
+                         "virtual": [[vp.name, vp.version, vp.build] for vp in t.virtual_packages]})
+    dest.write_text(json.dumps(jobs))
+    return dest
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--bare"]:
+        bare_rattler(Path(sys.argv[2]), Path(sys.argv[3]))
+        os._exit(0)  # as envkit does once rattler is loaded
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=9)
+    ap.add_argument("--envs", type=int, default=10, help="environments (the 10 profile shapes, cycled)")
+    ap.add_argument("--targets", type=int, choices=(3, 12), default=3, help="targets per environment (--target)")
     ap.add_argument("--latency-ms", type=float, default=0.0,
                     help="delay every HTTP request by this much (simulate a remote channel or mirror)")
     opts = ap.parse_args()
-    runs = opts.runs
     from check_fixtures import build_stack_channel
+    from harness import alternate, env, machine_note, report
 
     with tempfile.TemporaryDirectory(prefix="envkit-bench-check-") as tmp:
         base = Path(tmp)
         os.environ["RATTLER_CACHE_DIR"] = str(base / "rattler")
+        os.environ["ENVKIT_CACHE_DIR"] = str(base / "setup-cache")
         channel = build_stack_channel(base / "channel")
         with serve(channel) as url:
-            project, envs = make_project(base, url)
+            project, envs = make_project(base, url, count=opts.envs)
+            targets = TARGETS if opts.targets == 3 else TARGETS_12
             _Handler.latency = opts.latency_ms / 1000
-            counter = [0]
+            jobs = write_jobs(envs, base / "jobs.json", targets)
+            py = sys.executable
+            check = [py, "-m", "envkit", "--project", str(project), "--matrix", str(MATRIX), "check", "--all"]
+            check += [a for t in targets for a in ("--target", t)]
+            bare = [py, __file__, "--bare", str(jobs)]
+            cold, warm = base / "cold", base / "warm"
 
-            def fresh_cache() -> None:
-                counter[0] += 1
-                os.environ["ENVKIT_CACHE_DIR"] = str(base / f"cache-{counter[0]}")
+            def arg_env(cache: Path, *extra: str) -> list[str]:
+                return ["env", f"ENVKIT_CACHE_DIR={cache}", *extra]
 
-            def check() -> None:
-                code = cli(project, "check", "--all")
-                assert code == 0, f"envkit check --all failed (exit {code})"
+            cases = [
+                ("envkit check --all --json, cold", [*arg_env(cold), *check, "--json"]),
+                ("envkit check --all, cold", [*arg_env(cold), *check]),
+                ("bare py-rattler script, bare solves, cold", [*bare, str(cold / "rattler")]),
+                ("envkit check --all --json, warm", [*arg_env(warm), *check, "--json"]),
+                ("envkit check --all, warm", [*arg_env(warm), *check]),
+                ("  same, ENVKIT_CHECK_WORKERS=1, warm", [*arg_env(warm, "ENVKIT_CHECK_WORKERS=1"), *check]),
+                ("bare py-rattler script, bare solves, warm", [*bare, str(warm / "rattler")]),
+            ]
 
-            rows: list[tuple[str, float]] = []
-            os.environ.pop("ENVKIT_CHECK_WORKERS", None)
-            rows.append(("envkit check --all, cold cache", time_it(check, runs, fresh_cache)))
-            rows.append(("envkit check --all, warm cache", time_it(check, runs)))
-            os.environ["ENVKIT_CHECK_WORKERS"] = "1"
-            rows.append(("  same, 1 worker (sequential), cold", time_it(check, runs, fresh_cache)))
-            rows.append(("  same, 1 worker (sequential), warm", time_it(check, runs)))
-            os.environ.pop("ENVKIT_CHECK_WORKERS", None)
-            argv = [sys.executable, "-m", "envkit", "--project", str(project), "--matrix", str(MATRIX), "check", "--all"]
-            rows.append(("envkit check --all, warm, CLI subprocess",
-                         time_it(lambda: subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, cwd=ROOT), runs)))
-            rat_counter = [0]
+            def before(name: str) -> None:
+                if name.endswith("cold"):
+                    shutil.rmtree(cold, ignore_errors=True)
 
-            def fresh_rattler() -> None:
-                rat_counter[0] += 1
-
-            rows.append(("bare py-rattler, 30 sequential solves, cold",
-                         time_it(lambda: bare_rattler(envs, base / f"rat-{rat_counter[0]}"), runs, fresh_rattler)))
-            warm_dir = base / "rat-warm"
-            bare_rattler(envs, warm_dir)
-            rows.append(("bare py-rattler, 30 sequential solves, warm", time_it(lambda: bare_rattler(envs, warm_dir), runs)))
-            os.environ["ENVKIT_CACHE_DIR"] = str(base / "json-run")
-            with contextlib.redirect_stdout(io.StringIO()) as buf:
-                from envkit.cli import main as envkit_main
-
-                envkit_main(["--project", str(project), "--matrix", str(MATRIX), "check", "--all", "--json"])
-            summary = json.loads(buf.getvalue())["data"]["summary"]
-
-    ref = dict(rows)["bare py-rattler, 30 sequential solves, cold"]
-    print(f"10 environments x 3 targets = {summary['total'] // 5} checks, {summary['total']} steps "
-          f"({summary['passed']} pass, {summary['failed']} fail, {summary['skipped']} skip); "
-          f"{os.cpu_count()} CPUs; runs={runs}; HTTP latency {opts.latency_ms:g} ms")
-    print(f"{'case':48} {'median s':>9} {'x bare cold':>12}")
-    for name, t in rows:
-        print(f"{name:48} {t:9.3f} {t / ref:12.2f}")
-    d = dict(rows)
-    print(f"parallel speed-up: cold {d['  same, 1 worker (sequential), cold'] / d['envkit check --all, cold cache']:.2f}x, "
-          f"warm {d['  same, 1 worker (sequential), warm'] / d['envkit check --all, warm cache']:.2f}x; "
-          f"warm goal < 2 s: {'met' if d['envkit check --all, warm, CLI subprocess'] < 2 else 'MISSED'}")
+            samples = alternate(cases, opts.runs, warmup=1, environ=env(), before=before)
+            out = subprocess.run([*arg_env(warm), *check, "--json"], capture_output=True, text=True, env=env())
+            summary = json.loads(out.stdout)["data"]["summary"]
+    print(f"{opts.envs} environments x {len(targets)} targets = {summary['total'] // 5} checks, {summary['total']} steps "
+          f"({summary['passed']} pass, {summary['failed']} fail, {summary['skipped']} skip), {summary['solves']} "
+          f"solves; runs={opts.runs}; HTTP latency {opts.latency_ms:g} ms; {machine_note()}")
+    report(samples, [
+        ("envkit check --all --json, cold", "bare py-rattler script, bare solves, cold"),
+        ("envkit check --all, cold", "bare py-rattler script, bare solves, cold"),
+        ("envkit check --all --json, warm", "bare py-rattler script, bare solves, warm"),
+        ("envkit check --all, warm", "bare py-rattler script, bare solves, warm"),
+        ("  same, ENVKIT_CHECK_WORKERS=1, warm", "envkit check --all, warm"),
+    ])
     return 0
 
 

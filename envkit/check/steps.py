@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -173,11 +174,15 @@ class CheckRun:
             first.setdefault((u.name, str(u.env_path), m.signature()), i)
         leaders = list(first.values())
         results: dict[int, list[Row]] = {}
-        workers = self.workers or min(16, max(len(leaders), 1))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envkit-check") as pool:
-            # I/O: every (channel, subdir) and pip project the checks will read, fetched concurrently up front;
-            # then the solves (rattler's native code, off the GIL) concurrently, one per group
-            list(pool.map(lambda fetch: fetch(), self._prefetches(units)))
+        fetches = self._prefetches(units)
+        # I/O: every (channel, subdir) and pip project the checks will read, fetched concurrently up front
+        with ThreadPoolExecutor(max_workers=self.workers or min(16, max(len(fetches), 1)),
+                                thread_name_prefix="envkit-fetch") as pool:
+            list(pool.map(lambda fetch: fetch(), fetches))
+        # CPU: the solves (rattler's native code, off the GIL), one per group, no more threads than CPUs
+        cpus = os.cpu_count() or 1
+        with ThreadPoolExecutor(max_workers=self.workers or min(cpus, len(leaders)),
+                                thread_name_prefix="envkit-check") as pool:
             results.update(zip(leaders, pool.map(lambda i: self.check_one(*jobs[i]), leaders), strict=True))
         # the rest is memoised Python work: one thread, no contention for the GIL
         for i, job in enumerate(jobs):
