@@ -13,7 +13,7 @@ from channel_factory import PackageSpec, build_channel, env_yaml, file_url
 from envelope import data_of
 from envkit_cli import envkit
 
-network = pytest.mark.skipif(os.environ.get("ENVKIT_OFFLINE_TESTS") == "1", reason="needs PyPI")
+network = pytest.mark.network  # skipped with ENVKIT_OFFLINE_TESTS=1 (tests/conftest.py)
 
 
 def test_packages_and_list_name(make_env: Callable[..., Path], serve_channel: Callable[[Path], str],

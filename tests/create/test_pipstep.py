@@ -37,6 +37,7 @@ def test_uv_accepts_every_option_envkit_gives_it(option: str, tmp_path: Path) ->
     assert "unexpected argument" not in r.stderr and "unsupported" not in r.stderr, r.stderr
 
 
+@pytest.mark.network  # uv resolves `pip` against PyPI (dry run)
 def test_an_option_uv_lacks_goes_to_pip() -> None:
     r = subprocess.run([find_uv_bin(), "pip", "install", "--dry-run", "--prefer-binary", "pip"],
                        capture_output=True, text=True, timeout=60, check=False)
