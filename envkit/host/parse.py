@@ -208,10 +208,8 @@ def _looks_like_log(text: str) -> bool:
     if re.search(r"^Traceback \(most recent call last\):|^\s*File \".+\", line \d+|\b[A-Z]\w*(Error|Exception|Warning):"
                  r"|^\S+\.(py|cpp|cc|h):\d+:|^\[[0-9/: .-]+\] \[TRT\]|^(E|ERROR|FATAL)[: ]", text, re.M):
         return True
-    try:
-        from envkit.explain import looks_like_error_log
-    except ImportError:
-        return False
+    from envkit.explain import looks_like_error_log
+
     return looks_like_error_log(text)
 
 
