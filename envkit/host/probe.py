@@ -18,7 +18,8 @@ from envkit.context import Settings
 from envkit.errors import InputError
 from envkit.host import model, system
 from envkit.host.model import CcLookup, HostInfo
-from envkit.host.parse import error_explanation, parse_capture, parse_compute_caps, status_from_error_text
+from envkit.host.parse import parse_capture, parse_compute_caps
+from envkit.host.smi_errors import error_explanation, status_from_error_text
 
 KNOWN_PLACES: tuple[str, ...] = (
     "/usr/lib/wsl/lib/nvidia-smi",  # WSL2
