@@ -58,6 +58,23 @@ def _new(file: str, fmt: str) -> HostInfo:
     return HostInfo(status=model.CAPTURE, source=file, format=fmt, driver_version=None, cuda_version=None)
 
 
+_DRIVER = re.compile(r"[0-9]{1,5}(\.[0-9]{1,5}){0,3}")
+_CUDA = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,5})?")
+
+
+def check_versions(info: HostInfo, file: str) -> None:
+    """A driver or CUDA version that is not a version is bad input (exit 2), never a verified host.
+    A capture without a driver version (``-L``) stays readable but only partial: resolve marks it unverified."""
+    if info.driver_version is not None and not _DRIVER.fullmatch(info.driver_version):
+        raise InputError(f"driver version {info.driver_version[:40]!r} is not a version (like 570.124.06)",
+                         "save the unedited output of nvidia-smi", file=file, key="driver_version")
+    if info.cuda_version is not None and not _CUDA.fullmatch(info.cuda_version):
+        raise InputError(f"CUDA version {info.cuda_version[:40]!r} is not a version (like 12.8)",
+                         "save the unedited output of nvidia-smi", file=file, key="cuda_version")
+    if info.driver_version is None and info.status in model.GOOD_STATUSES:
+        info.partial = True
+
+
 # ---- nvidia-smi --version ----------------------------------------------------------------
 def _parse_version(text: str, file: str) -> HostInfo:
     info = _new(file, "version")

@@ -38,6 +38,7 @@ from envkit.host.formats import (
     _parse_l,
     _parse_version,
     _value,
+    check_versions,
     parse_compute_caps,
 )
 from envkit.host.model import CcLookup, Gpu, HostInfo, normalize_cc
@@ -144,7 +145,7 @@ def parse_capture(text: str, file: str, cc_lookup: CcLookup | None = None) -> Ho
             )
     if len(info.gpus) > MAX_GPUS:
         raise InputError(f"more than {MAX_GPUS} GPU records (the limit for one capture)", file=file)
-    _check_versions(info, file)
+    check_versions(info, file)
     info.fill_compute_capability(cc_lookup)
     return info
 
@@ -178,23 +179,6 @@ def _mark_kind(info: HostInfo, text: str) -> None:
     if kind.kind is not None:
         info.machine_type = kind.kind
         info.messages.append(f"{kind.kind} machine: {kind.evidence}")
-
-
-_DRIVER = re.compile(r"[0-9]{1,5}(\.[0-9]{1,5}){0,3}")
-_CUDA = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,5})?")
-
-
-def _check_versions(info: HostInfo, file: str) -> None:
-    """A driver or CUDA version that is not a version is bad input (exit 2), never a verified host.
-    A capture without a driver version (``-L``) stays readable but only partial: resolve marks it unverified."""
-    if info.driver_version is not None and not _DRIVER.fullmatch(info.driver_version):
-        raise InputError(f"driver version {info.driver_version[:40]!r} is not a version (like 570.124.06)",
-                         "save the unedited output of nvidia-smi", file=file, key="driver_version")
-    if info.cuda_version is not None and not _CUDA.fullmatch(info.cuda_version):
-        raise InputError(f"CUDA version {info.cuda_version[:40]!r} is not a version (like 12.8)",
-                         "save the unedited output of nvidia-smi", file=file, key="cuda_version")
-    if info.driver_version is None and info.status in model.GOOD_STATUSES:
-        info.partial = True
 
 
 # ---- XML (nvidia-smi -q -x) --------------------------------------------------------------
