@@ -172,15 +172,22 @@ def loads(text: str, file: str = "<string>") -> Document:
 
 
 def load(path: Path | str) -> Document:
+    from envkit import yamlcache
     from envkit.fsutil import read_input
     from envkit.limits import MAX_YAML_BYTES
 
     p = Path(path)
+    raw = read_input(p, "a YAML file", limit=MAX_YAML_BYTES)
+    hit = yamlcache.lookup(raw)
+    if hit is not None:  # the same bytes parsed before: no PyYAML at all (envkit.yamlcache)
+        return Document(hit[0], str(p), hit[1])
     try:
-        text = read_input(p, "a YAML file", limit=MAX_YAML_BYTES).decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason})", file=str(p)) from None
-    return loads(text, str(p))
+    doc = loads(text, str(p))
+    yamlcache.store(raw, doc.data, doc.lines)
+    return doc
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
