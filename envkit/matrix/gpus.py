@@ -43,8 +43,9 @@ def lookup(gpus: Iterable[GpuEntry], gpu_name: str) -> str | None:
     if truncated:
         return _lookup_truncated(names, target)
     best: tuple[int, str] | None = None
+    padded = f" {target} "  # an entry matches as whole words: " c " inside " target " (no regex per entry)
     for c, cc in names:
-        if target == c or re.search(rf"(^| ){re.escape(c)}( |$)", target):
+        if target == c or f" {c} " in padded:
             score = len(c) + (1000 if target == c else 0)
             if best is None or score > best[0]:
                 best = (score, cc)
@@ -54,8 +55,9 @@ def lookup(gpus: Iterable[GpuEntry], gpu_name: str) -> str | None:
 def _lookup_truncated(names: list[tuple[str, str]], target: str) -> str | None:
     """``target`` is a prefix of the real name: collect every entry it may stand for."""
     found: set[str] = set()
+    padded = f" {target}"
     for c, cc in names:
         # the real name may be this entry (or longer), or the entry ends before the cut at a word boundary
-        if c.startswith(target) or re.search(rf"(^| ){re.escape(c)} ", target):
+        if c.startswith(target) or f" {c} " in padded:
             found.add(cc)
     return found.pop() if len(found) == 1 else None
