@@ -81,7 +81,12 @@ def load_json(text: str | bytes, what: str, *, file: str | None = None) -> objec
     if not json_depth_ok(s):
         raise InputError(f"{what} nests deeper than {MAX_JSON_DEPTH} levels", file=file)
     try:
-        return json.loads(s)
+        data = json.loads(s)
+        if "\\u" in s:  # an escaped lone surrogate ("\ud800") is not text: nothing could print it later
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return data
+    except UnicodeEncodeError:
+        raise InputError(f"{what} holds a lone UTF-16 surrogate (like \\ud800), which is not text", file=file) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{what} is not valid JSON: {exc.msg}", file=file, line=exc.lineno) from None
     except RecursionError:

@@ -7,6 +7,7 @@ model built from YAML (matrix, profiles, environment files, config) can say
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,10 +94,17 @@ def _scalar(node: Any, file: str) -> Any:
 
     _check_tag(node, file)
     try:  # the constructor alone (a whole SafeLoader per scalar cost 3x the parse of matrix.yaml)
-        return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+        value = yaml.constructor.SafeConstructor().construct_object(node, deep=True)
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError(f"not valid YAML: {problem}", file=file, line=node.start_mark.line + 1) from None
+    if isinstance(value, str) and _SURROGATE.search(value):  # "\ud800" in a quoted string: no output can print it
+        raise InputError("a string holds a lone UTF-16 surrogate (like \\ud800), which is not text",
+                         file=file, line=node.start_mark.line + 1)
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _compose(text: str, file: str) -> Any:

@@ -41,7 +41,7 @@ HOSTILE = [
     "\x00", "\t- \t", "{{{{", "'unclosed", '"unclosed', "9" * 5000, "²³¹", "- " * 300, "&x " * 50,
     "dependencies: " + "[" * 300, "  - pip:\n    - --index-url http://127.0.0.1:9/x\n    - -e ./pkg",
     "channels: ['ht!tp://::::']", "name: 'x$(touch PWNED)'", "- python=3.1O", "- '::'", "- foo===",
-    "\ufeff", "\u202e", "\r\n\r", "...", "---\n---", "%YAML 9.9", "? [a, b]\n: c",
+    "\ufeff", "\u202e", "\r\n\r", 'x: "\\ud800"', '"\\udfff": 1', "...", "---\n---", "%YAML 9.9", "? [a, b]\n: c",
     "b0: &b0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(  # an alias bomb: 10^9 values once expanded
         f"b{i}: &b{i} [" + ", ".join([f"*b{i - 1}"] * 10) + "]\n" for i in range(1, 10)),
 ]
@@ -108,7 +108,7 @@ def bad(sources: list[Path]) -> st.SearchStrategy[bytes]:
     return st.one_of(mutated(sources), mutated(sources), yaml_junk, raw)
 
 
-FUZZ = settings(max_examples=int(os.environ.get("ENVKIT_FUZZ_EXAMPLES", "25")), deadline=None, derandomize=True,
+FUZZ = settings(max_examples=int(os.environ.get("ENVKIT_FUZZ_EXAMPLES", "50")), deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
 

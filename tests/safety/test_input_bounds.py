@@ -294,3 +294,14 @@ def test_unwritable_prefix_parent(tmp_path: Path, capsys: pytest.CaptureFixture[
                  "--channel", (tmp_path / "ch").as_uri()]) == 3
     err = capsys.readouterr().err
     assert "Traceback" not in err and "cannot lock /proc/envkit-test-prefix" in err
+
+
+def test_lone_surrogates_are_not_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by the fuzz suite: "\\ud800" in a quoted YAML or JSON string crashed the output (UnicodeEncodeError)."""
+    env = tmp_path / "environment.yml"
+    env.write_text('name: "\\ud800"\ndependencies: [python]\n')
+    assert main(["validate", str(env)]) == 2
+    cap = tmp_path / "doctor.json"
+    cap.write_text('{"driver_version": "570.1", "cuda_version": null, "gpus": [{"index": 0, "name": "\\udfff"}]}')
+    assert main(["doctor", "--host", str(cap)]) == 2
+    assert capsys.readouterr().err.count("lone UTF-16 surrogate") == 2
