@@ -120,6 +120,7 @@ def bare_rattler(jobs_file: Path, cache: Path) -> None:
     """The baseline process: the same solves, nothing else (virtual packages precomputed by the parent)."""
     import rattler
     from rattler import GenericVirtualPackage, PackageName, Version
+    from rattler.exceptions import SolverError
     from rattler.package import BuildString
     from rattler.repo_data.gateway import SourceConfig
 
@@ -129,7 +130,7 @@ def bare_rattler(jobs_file: Path, cache: Path) -> None:
         try:
             asyncio.run(rattler.solve(job["channels"], job["specs"], gateway=gw,
                                       platforms=[job["platform"], "noarch"], virtual_packages=vps))
-        except rattler.exceptions.SolverError:
+        except SolverError:
             pass  # no solution is an answer too (envkit reports it as a failed check)
 
 
@@ -151,7 +152,11 @@ def write_jobs(envs: list[tuple[list[str], list[str], str]], dest: Path, targets
 
 def main() -> int:
     if sys.argv[1:2] == ["--bare"]:
-        bare_rattler(Path(sys.argv[2]), Path(sys.argv[3]))
+        try:
+            bare_rattler(Path(sys.argv[2]), Path(sys.argv[3]))
+        except BaseException as exc:  # a broken baseline must stop the benchmark, not time a crash
+            print(f"bare script failed: {exc!r}", file=sys.stderr, flush=True)
+            os._exit(3)
         os._exit(0)  # as envkit does once rattler is loaded
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=9)
