@@ -5,7 +5,7 @@ Start-up (issue 11): importing PyYAML and composing a profile or an environment 
 holds the data and its key-path lines as plain JSON (it cannot run code). A document is stored only when JSON
 gives it back exactly (no dates, no NaN), so a hit returns what parsing returns; never a file that may hold a
 credential (a URL's user:password@, /t/TOKEN, words such as token or password: those are parsed each time). A torn,
-foreign or unreadable entry is a miss. At most ``MAX_ENTRIES`` files: the oldest half goes when it is full.
+foreign or unreadable entry is a miss. At most ``MAX_ENTRIES`` files: the oldest half goes when it is full (counted once per process).
 """
 
 from __future__ import annotations
@@ -16,24 +16,35 @@ from pathlib import Path
 from typing import Any
 
 MAX_BYTES = 1024 * 1024  # larger files are parsed every time
-MAX_ENTRIES = 512
+MAX_ENTRIES = 4096  # entries are a few KiB: at most ~16 MiB
 _SECRET_WORDS = re.compile(r"passw(or)?d|secret|credential|api[_-]?key|authori[sz]ation|bearer\s|\btoken\b|_token|token[:=]",
                            re.I)
+
+
+_SALT: list[bytes] = []  # envkit's version and yamlio.py's bytes, read once per process
+_ROOM: dict[Path, int] = {}  # entries counted once per process and folder, then kept up to date here
+
+
+def _salt() -> bytes:
+    if not _SALT:
+        from envkit import __version__
+
+        try:
+            code = (Path(__file__).parent / "yamlio.py").read_bytes()
+        except OSError:
+            code = b"?"
+        _SALT.append(f"\0{__version__}\0".encode() + code)
+    return _SALT[0]
 
 
 def _entry(raw: bytes) -> Path | None:
     import hashlib
 
-    from envkit import __version__
     from envkit.context import user_cache_dir
 
     if len(raw) > MAX_BYTES or os.environ.get("ENVKIT_YAML_CACHE") == "0":
         return None
-    try:
-        code = (Path(__file__).parent / "yamlio.py").read_bytes()
-    except OSError:
-        return None
-    digest = hashlib.sha256(raw + f"\0{__version__}\0".encode() + code).hexdigest()[:32]
+    digest = hashlib.sha256(raw + _salt()).hexdigest()[:32]
     return Path(os.environ.get("ENVKIT_CACHE_DIR") or user_cache_dir()) / "yaml" / f"{digest}.json"
 
 
@@ -103,12 +114,17 @@ def _same_types(a: Any, b: Any) -> bool:
 
 
 def _make_room(folder: Path) -> None:
+    if folder in _ROOM and _ROOM[folder] < MAX_ENTRIES - 1:
+        _ROOM[folder] += 1
+        return
     try:
-        entries = [p for p in folder.iterdir() if p.suffix == ".json"]
+        entries = [p for p in folder.iterdir() if p.suffix == ".json"] if folder.is_dir() else []
     except OSError:
         return
+    _ROOM[folder] = len(entries) + 1
     if len(entries) < MAX_ENTRIES:
         return
+    _ROOM[folder] = len(entries) - len(entries) // 2 + 1
     entries.sort(key=lambda p: p.stat().st_mtime if p.exists() else 0)
     for p in entries[: len(entries) // 2]:
         try:
