@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from envkit import __version__
 from envkit.errors import EditedFileError, InputError, ResolveError
 from envkit.fsutil import write_atomic
-from envkit.resolve import Resolution, Stack
+from envkit.resolve_model import Resolution, Stack
 from envkit.versions import V, major
 
 if TYPE_CHECKING:

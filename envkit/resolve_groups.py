@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from envkit.host.model import HostInfo
     from envkit.matrix.model import Matrix
     from envkit.profile import Profile
-    from envkit.resolve import Rejected, Resolution
+    from envkit.resolve_model import Rejected, Resolution
 
 
 @dataclass

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from envkit.host.model import HostInfo
     from envkit.matrix.model import CudaRelease, Matrix, TensorRTRelease
     from envkit.profile import Profile
-    from envkit.resolve import Rejected
+    from envkit.resolve_model import Rejected
 
 
 def driver_causes(host: HostInfo, cuda: CudaRelease, matrix: Matrix, rej: Rejected) -> None:

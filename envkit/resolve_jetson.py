@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from envkit.matrix.model import Matrix
-from envkit.resolve import Resolution, Stack
+from envkit.resolve_model import Resolution, Stack
 from envkit.versions import in_any
 
 if TYPE_CHECKING:

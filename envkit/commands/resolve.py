@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from envkit.errors import ExitCode
-from envkit.resolve import Resolution
+from envkit.resolve_model import Resolution
 from envkit.result import Message, notes
 
 if TYPE_CHECKING:

@@ -77,7 +77,7 @@ def shim_source(version: str, libraries: Sequence[tuple[str, str]] | None = None
     libs = "".join(f"    ({name!r}, {pkg!r}),\n" for name, pkg in libraries)
     return f'''# {MARKER} (envkit.create.trt_fixup): stands in for NVIDIA's tensorrt libs wheel in a conda environment.
 # tensorrt_bindings/__init__.py runs `import tensorrt_libs` first; this preloads the TensorRT
-# libraries that conda-forge installed in sys.prefix/lib (tensorrt.so's RPATH is only $ORIGIN).
+# libraries that conda-forge installed in sys.prefix/lib (tensorrt.so finds only its own folders: RPATH $ORIGIN in 11.x, RUNPATH $ORIGIN/.. paths in 10.16).
 import ctypes
 import os
 import sys
