@@ -15,4 +15,5 @@ export PATH="$PWD/$VENV/bin:$PATH"
 echo "== ruff"; "$VENV/bin/ruff" check envkit tests benchmarks
 echo "== mypy"; "$VENV/bin/mypy"
 echo "== pytest"
-"$VENV/bin/python" -m pytest "$@"
+# one worker per CPU (pytest-xdist); ENVKIT_TEST_WORKERS=0 runs in this process
+"$VENV/bin/python" -m pytest -n "${ENVKIT_TEST_WORKERS:-auto}" "$@"
