@@ -173,13 +173,15 @@ def _pip_policy(r: Reader) -> None:
 _LISTED: dict[tuple[Path, ...], tuple[tuple[int, ...], dict[str, Path]]] = {}
 
 
-def profile_paths(settings: Settings) -> dict[str, Path]:
+def profile_paths(settings: Settings, *, fresh: bool = False) -> dict[str, Path]:
     """name -> path, project profiles shadowing the built-in ones. Listed once while the folders are unchanged
-    (their mtimes): loading N profiles by name is linear, not N folder listings."""
+    (their mtimes): loading N profiles by name is linear, not N folder listings. A folder's mtime can miss a
+    change made within the file system's timestamp tick: ``fresh`` lists again (``load_profile`` does when a
+    name is not in the listing or its file is gone)."""
     dirs = tuple(settings.profile_dirs())
     stamps = tuple(d.stat().st_mtime_ns for d in dirs)
     hit = _LISTED.get(dirs)
-    if hit is not None and hit[0] == stamps:
+    if hit is not None and hit[0] == stamps and not fresh:
         return dict(hit[1])
     found: dict[str, Path] = {}
     for d in reversed(dirs):
@@ -195,6 +197,8 @@ def load_profile(name_or_path: str, settings: Settings) -> Profile:
     if p.suffix in (".yaml", ".yml") and p.is_file():
         return parse_profile(p)
     paths = profile_paths(settings)
+    if name_or_path not in paths or not paths[name_or_path].is_file():
+        paths = profile_paths(settings, fresh=True)
     if name_or_path not in paths:
         known = list(paths)
         hint = did_you_mean(name_or_path, known) or (

@@ -100,3 +100,22 @@ def test_profiles_by_name_list_the_folders_once_until_they_change(tmp_path: Path
     (envs / "new.yaml").write_text("schema_version: 1\n")  # a new file changes the folder: listed again
     assert load_profile("new", s).name == "new"
     assert len(listings) == 2 * len(s.profile_dirs())
+
+
+def test_a_profile_written_within_one_timestamp_tick_is_found(tmp_path: Path) -> None:
+    """A folder's mtime may not change for a file added in the same tick: a name not listed is looked up again."""
+    import os
+
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    (envs / "a.yaml").write_text("schema_version: 1\n")
+    s = settings_for(tmp_path)
+    assert load_profile("a", s).name == "a"
+    stamp = envs.stat().st_mtime_ns
+    (envs / "b.yaml").write_text("schema_version: 1\n")
+    os.utime(envs, ns=(stamp, stamp))  # as if b.yaml landed within the same tick
+    assert load_profile("b", s).name == "b"
+    (envs / "a.yaml").unlink()
+    os.utime(envs, ns=(stamp, stamp))
+    with pytest.raises(InputError, match="no profile named 'a'"):
+        load_profile("a", s)
