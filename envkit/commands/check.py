@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from envkit.context import Settings
 
 MARK = {"pass": "[green]ok[/]", "fail": "[bold red]FAIL[/]", "skip": "[dim]-[/]"}
-MAX_TABLE_CELLS = 200  # more (environment, target) pairs: the table shows kinds of machine, not nodes
+MAX_TABLE_TARGETS = 50  # more machines (a fleet): the table shows kinds of machine, not nodes
 
 
 @dataclass
@@ -95,12 +95,12 @@ class CheckResult:
 
         for note in self.notes:
             console.print(f"note: {escape(note)}")
-        cells = {(r.environment, r.target) for r in self.rows}
-        if len(cells) > MAX_TABLE_CELLS:
+        fleet = len({r.target for r in self.rows}) > MAX_TABLE_TARGETS
+        if fleet:
             self._render_fleet(console)
         else:
             self._render_table(console)
-        self._render_drift(console, len(cells) > MAX_TABLE_CELLS)
+        self._render_drift(console, fleet)
         sm = self.summary()
         for u in sm["unreachable"]:
             n = len(u["checks"])

@@ -36,7 +36,7 @@ def test_fleet_summary_counts_kinds_nodes_and_solves(project: Project, check_cha
     # two solve inputs (the 535 drivers both give __cuda=12.2; 550 gives 12.4) per environment, not nine
     assert sm["solves"] <= 2 * 2
     # the human output: a table of kinds (not of nodes) once there are many, failures once per kind
-    monkeypatch.setattr("envkit.commands.check.MAX_TABLE_CELLS", 4)
+    monkeypatch.setattr("envkit.commands.check.MAX_TABLE_TARGETS", 4)
     project.capsys.readouterr()
     assert project.cli("check", "--all", "--target", f"host:{fleet}") == 1
     out = project.capsys.readouterr().out
