@@ -18,6 +18,7 @@ from envkit.result import Message, notes
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from envkit.envfile import EnvFile
     from envkit.host.model import HostInfo
     from envkit.matrix.model import Matrix
     from envkit.validate.report import ValidateReport
@@ -99,6 +100,19 @@ def run(args: argparse.Namespace, settings: Settings) -> ValidateResult:
     from envkit.validate.report import validate_env
 
     env = read_env_file(args.file, lenient=True)
+    _refuse_what_create_refuses(env)
     matrix = load_for(settings)
     host = load_host(args.host, matrix) if getattr(args, "host", None) else None
     return ValidateResult(validate_env(env, matrix, host))
+
+
+
+def _refuse_what_create_refuses(env: EnvFile) -> None:
+    """A spec create refuses (envkit's strict reading) is bad input here too: exit 2, the same message.
+
+    validate reads leniently so that the rest of the file is still judged; an entry that the strict
+    reading would refuse is re-read strictly, which raises create's own InputError."""
+    if env.unparsed:
+        from envkit.envfile import read_env_file
+
+        read_env_file(env.path)

@@ -120,13 +120,13 @@ def test_missing_file_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     assert code == 2 and "file not found" in err
 
 
-def test_odd_specs_are_info_not_failures(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_specs_create_refuses_are_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """What create refuses, validate refuses the same way (exit 2, file:line: key), not as an info finding."""
     p = tmp_path / "env.yml"
     p.write_text("channels: [conda-forge]\ndependencies:\n  - 'foo bar baz'\n  - pip:\n    - 'a ==== b'\n")
     code, out, _ = run(capsys, "validate", "--json", str(p))
-    data = data_of(out, "validate")
-    assert code == 0 and [(f["severity"], f["line"], f["code"]) for f in data["findings"]] == [
-        ("info", 3, "unparsed-spec"), ("info", 5, "unparsed-spec")]
+    assert code == 2 and error_of(out, "validate", exit_code=2)["text"].endswith(
+        "env.yml:3: dependencies[0]: cannot read the version part 'bar baz' of 'foo bar baz'")
 
 
 def test_validate_does_not_import_rattler_or_onnx() -> None:

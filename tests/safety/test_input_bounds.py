@@ -275,15 +275,15 @@ def test_prefix_under_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 @pytest.mark.parametrize("spec", ["'::'", "'=1.0'", "foo===", "'foo>='"])
 def test_specs_create_rejects_validate_names_the_same(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                        spec: str) -> None:
-    """create exits 2 (foo=== was a traceback from rattler); validate reports the very same message."""
+    """create exits 2 (foo=== was a traceback from rattler); validate exits 2 too, with the very same message."""
     env = tmp_path / "environment.yml"
     env.write_text(f"name: x\nchannels: [{(tmp_path / 'ch').as_uri()}]\ndependencies:\n  - {spec}\n")
     assert main(["create", "--file", str(env), "--name", "x", "--dry-run", "--host", str(CSV)]) == 2
     err = capsys.readouterr().err
     message = err.split("dependencies[0]: ", 1)[1].strip().splitlines()[0]
-    main(["validate", str(env), "--json"])
-    findings = json.loads(capsys.readouterr().out)["data"]["findings"]
-    assert any(f["code"] == "unparsed-spec" and message in f["message"] for f in findings), (message, findings)
+    assert main(["validate", str(env), "--json"]) == 2
+    error = json.loads(capsys.readouterr().out)["messages"][0]
+    assert error["level"] == "error" and error["text"].endswith("dependencies[0]: " + message), (message, error)
 
 
 def test_unwritable_prefix_parent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
