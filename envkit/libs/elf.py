@@ -178,3 +178,17 @@ def dynamic_symbols(path: str | Path) -> DynSymbols:
             return DynSymbols(frozenset(defined), frozenset(undefined))
     except (ELFError, OSError, ValueError, struct.error) as exc:
         raise ElfError(f"{path}: cannot read its symbols ({type(exc).__name__})") from None
+
+
+def read_elf_cached(cache: dict[str, ElfInfo | ElfError], path: str) -> ElfInfo:
+    """``read_elf`` once per path of ``cache`` (a failure is remembered and raised again)."""
+    hit = cache.get(path)
+    if hit is None:
+        try:
+            hit = read_elf(path)
+        except ElfError as exc:
+            hit = exc
+        cache[path] = hit
+    if isinstance(hit, ElfError):
+        raise hit
+    return hit

@@ -24,7 +24,7 @@ import errno
 import os
 from dataclasses import dataclass, field
 
-from envkit.libs.elf import DynSymbols, ElfError, ElfInfo, dynamic_symbols, read_elf
+from envkit.libs.elf import DynSymbols, ElfError, ElfInfo, dynamic_symbols, read_elf_cached
 from envkit.libs.system import SystemFacts
 
 
@@ -88,17 +88,7 @@ class Loader:
     # -------------------------------------------------------------- files
 
     def elf(self, path: str) -> ElfInfo:
-        key = os.path.realpath(path)
-        hit = self._elf.get(key)
-        if hit is None:
-            try:
-                hit = read_elf(key)
-            except ElfError as exc:
-                hit = exc
-            self._elf[key] = hit
-        if isinstance(hit, ElfError):
-            raise hit
-        return hit
+        return read_elf_cached(self._elf, os.path.realpath(path))
 
     def _try(self, directory: str, name: str) -> str | None:
         """The path if ``directory/name`` is a usable object; None to go on searching; LoadError to stop."""

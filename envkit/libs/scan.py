@@ -187,18 +187,9 @@ def collect_copies(env: Env) -> None:
 
 
 def _elf(env: Env, path: str) -> ElfInfo:
-    from envkit.libs.elf import read_elf
+    from envkit.libs.elf import read_elf_cached
 
-    hit = env.elf_cache.get(path)
-    if hit is None:
-        try:
-            hit = read_elf(path)
-        except ElfError as exc:
-            hit = exc
-        env.elf_cache[path] = hit
-    if isinstance(hit, ElfError):
-        raise hit
-    return hit
+    return read_elf_cached(env.elf_cache, path)
 
 
 def _version(copy: Copy) -> tuple[str | None, str | None]:
