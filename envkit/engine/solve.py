@@ -7,6 +7,7 @@ rattler is imported inside functions only.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -85,10 +86,18 @@ def _fetch_error(rd: Repodata, offline: bool) -> ChannelError:
     return ChannelError(f"cannot read channel {shown}: {why}", hint="check the channel URLs and the mirror map")
 
 
+_LOOPS = threading.local()  # one event loop per thread for every solve it runs (check solves hundreds)
+
+
 def _run(coro: Any) -> Any:
+    """Run a rattler coroutine on this thread's event loop (``asyncio.run`` made and tore down a loop per
+    solve: about 0.1 ms each)."""
     import asyncio
 
-    return asyncio.run(coro)
+    loop = getattr(_LOOPS, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _LOOPS.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(coro)
 
 
 # --------------------------------------------------------------------------- solve
