@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def resolve_jetson(prof: Profile, matrix: Matrix, host: HostInfo) -> Resolution:
     """A Jetson runs the TensorRT of its JetPack release (L4T): answer that stack, never a PyPI/conda route."""
-    from envkit.host.model import cc_key
+    from envkit.versions import cc_key
 
     jp = matrix.jetpack_for_l4t(host.l4t) if host.l4t else None
     low = host.min_compute_capability()

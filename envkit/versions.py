@@ -59,3 +59,22 @@ def sm(cc: str) -> str:
     """Compute capability "9.0" -> "sm90"."""
     rel = V(cc).release
     return f"sm{rel[0]}{rel[1] if len(rel) > 1 else 0}"
+
+
+def cc_key(cc: str) -> tuple[int, int]:
+    """A compute capability as a sort key: '8.6' -> (8, 6); '12.0' sorts above '9.0'. ValueError on anything else."""
+    major, _, minor = cc.strip().partition(".")
+    return int(major), int(minor or 0)
+
+
+def arch_verdict(archs: tuple[str, ...], cc: str) -> str:
+    """'supported' | 'too-old' (below every listed architecture) | 'too-new' | 'not-listed' (inside the range)."""
+    k = cc_key(cc)
+    keys = sorted(cc_key(a) for a in archs)
+    if k in keys:
+        return "supported"
+    if k < keys[0]:
+        return "too-old"
+    if k > keys[-1]:
+        return "too-new"
+    return "not-listed"

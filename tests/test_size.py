@@ -15,7 +15,6 @@ MAX_FUNCTION_LINES = 80
 
 KNOWN = {
     "envkit/check/steps.py": "check for fleets: the download/solve pools out of the steps",
-    "envkit/matrix/model.py": "matrix/ package: split the model by family",
     "envkit/smoke/payload/payload_trt.py": "issue 14: the TensorRT payload",
 }
 

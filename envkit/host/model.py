@@ -13,6 +13,7 @@ from typing import Any
 
 from envkit.errors import InputError
 from envkit.output import SCHEMA as ENVELOPE
+from envkit.versions import cc_key
 
 SCHEMA = "envkit.host/1"
 
@@ -28,12 +29,6 @@ STATUSES = (OK, CAPTURE, NO_DRIVER, MISSING, FAILED, TIMEOUT, MISMATCH)
 GOOD_STATUSES = (OK, CAPTURE)
 
 CcLookup = Callable[[str], "str | None"]
-
-
-def cc_key(cc: str) -> tuple[int, int]:
-    """'8.6' -> (8, 6); '12.0' sorts above '9.0'. ValueError on anything else."""
-    major, _, minor = cc.strip().partition(".")
-    return int(major), int(minor or 0)
 
 
 def normalize_cc(value: str | None) -> str | None:

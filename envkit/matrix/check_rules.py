@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from envkit.matrix.gpus import norm_gpu
-from envkit.matrix.model import UNSUPPORTED, CudaRelease, Matrix, TensorRTRelease, cc_key
+from envkit.matrix.model import UNSUPPORTED, CudaRelease, Matrix, TensorRTRelease
 from envkit.matrix.read import PLATFORMS
-from envkit.versions import V, in_any, major_minor
+from envkit.versions import V, cc_key, in_any, major_minor
 from envkit.yamlio import did_you_mean
 
 if TYPE_CHECKING:

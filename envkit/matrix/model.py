@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from envkit.versions import V, in_any, major
+from envkit.versions import V, arch_verdict, cc_key, in_any, major
 
 SCHEMA_VERSION = 1
 ROUTE_PLATFORMS = ("linux-64", "linux-aarch64", "win-64")
@@ -23,25 +23,6 @@ class Sourced:
     unconfirmed: str | None
     notes: str | None
     origin: str | None = None  # the file this record came from when it is not the packaged matrix (an overlay)
-
-
-def cc_key(cc: str) -> tuple[int, int]:
-    """'8.6' -> (8, 6); '12.0' sorts above '9.0'."""
-    rel = V(cc).release
-    return rel[0], rel[1] if len(rel) > 1 else 0
-
-
-def arch_verdict(archs: tuple[str, ...], cc: str) -> str:
-    """'supported' | 'too-old' (below every listed architecture) | 'too-new' | 'not-listed' (inside the range)."""
-    k = cc_key(cc)
-    keys = sorted(cc_key(a) for a in archs)
-    if k in keys:
-        return "supported"
-    if k < keys[0]:
-        return "too-old"
-    if k > keys[-1]:
-        return "too-new"
-    return "not-listed"
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from envkit.errors import InputError
-from envkit.matrix.model import Matrix, TensorRTRelease, cc_key
-from envkit.versions import V, major
+from envkit.matrix.model import Matrix, TensorRTRelease
+from envkit.versions import V, cc_key, major
 from envkit.yamlio import did_you_mean
 
 

@@ -34,7 +34,8 @@ def _drv_key(version: str) -> tuple[int, ...]:
 
 
 def host_rules(c: HostContext, host: HostInfo) -> None:
-    from envkit.host.model import GOOD_STATUSES, cc_key
+    from envkit.host.model import GOOD_STATUSES
+    from envkit.versions import cc_key
 
     p, m = c.cuda_any, c.m
     needs_gpu = p is not None or c.trt is not None
