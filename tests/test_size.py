@@ -15,7 +15,6 @@ MAX_FUNCTION_LINES = 80
 
 KNOWN = {
     "envkit/check/steps.py": "check for fleets: the download/solve pools out of the steps",
-    "envkit/smoke/payload/payload_trt.py": "issue 14: the TensorRT payload",
 }
 
 

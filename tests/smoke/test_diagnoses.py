@@ -12,13 +12,8 @@ from rich.console import Console
 
 from envkit.smoke.payload.payload import compare_pin, cuda_int_version, loaded_libraries, vtuple
 from envkit.smoke.payload.payload_cuda import cudnn_version_string
-from envkit.smoke.payload.payload_trt import (
-    engine_key,
-    libnvinfer_mismatch,
-    load_cached_engine,
-    pin_mismatch,
-    store_engine,
-)
+from envkit.smoke.payload.payload_trt import libnvinfer_mismatch, pin_mismatch
+from envkit.smoke.payload.payload_trt_cache import engine_key, load_cached_engine, store_engine
 from envkit.smoke.report import SmokeReport, layer_needed, load_saved_report, save_report
 from envkit.smoke.runner import activation_env, parse_payload_output, read_pins
 

@@ -24,14 +24,12 @@ import pytest
 from pypi_wheels import pypi_wheel
 
 from envkit.smoke.payload import payload_model, payload_trt
-from envkit.smoke.payload.payload_trt import (
+from envkit.smoke.payload.payload_trt import fp32_flags_to_clear, network_flags, register_plugins
+from envkit.smoke.payload.payload_trt_cache import (
     cache_expect,
     driver_major,
     engine_key,
-    fp32_flags_to_clear,
     load_cached_engine,
-    network_flags,
-    register_plugins,
     store_engine,
 )
 from envkit.smoke.payload.payload_trt_io import EngineIOError, OutputBuffers, data_dependent, shape_rejected
