@@ -11,6 +11,14 @@ fi
 "$VENV/bin/python" -m uv pip install -q --python "$VENV/bin/python" -e '.[test]'
 # tensorrt-stubs declares a dependency on tensorrt itself, whose libs are a stub needing NVIDIA's index: types only.
 "$VENV/bin/python" -m uv pip install -q --python "$VENV/bin/python" --no-deps tensorrt-stubs
+# the shell-hook, activation and completion tests run real zsh and fish (Debian packages, not in every image)
+missing=""
+for sh in zsh fish; do command -v "$sh" >/dev/null 2>&1 || missing="$missing $sh"; done
+if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  # shellcheck disable=SC2086  # one word per package
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null 2>&1 \
+    || echo "note: could not install$missing: their tests will skip"
+fi
 export PATH="$PWD/$VENV/bin:$PATH"
 echo "== ruff"; "$VENV/bin/ruff" check envkit tests benchmarks
 echo "== mypy"; "$VENV/bin/mypy"
