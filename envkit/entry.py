@@ -26,7 +26,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main() -> int:
     code = _run()
-    if "rattler" in sys.modules:
+    # os._exit also after an interrupt: CPython ends a process whose KeyboardInterrupt went unhandled
+    # anywhere (even inside an import it then caught) by killing itself with SIGINT, not with our 130
+    if "rattler" in sys.modules or code == INTERRUPTED:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
